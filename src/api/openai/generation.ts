@@ -1,0 +1,109 @@
+/**
+ * Drives one generation for an HTTP request: opens the gateway stream, answers refusals with a
+ * proper status (they arrive before the first event), then either streams SSE chunks or collects
+ * a single JSON body. A client that disconnects aborts the generation; the stream is still read
+ * to its `done` event so usage records what was produced.
+ */
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { EngineEvent, FinishReason, ToolCall, Usage } from '../../engines/types.js';
+import { SseStream } from '../sse.js';
+
+export interface Collected {
+  text: string;
+  toolCalls: ToolCall[];
+  finishReason: FinishReason;
+  usage: Usage;
+}
+
+/** How an endpoint turns events into its own wire format. */
+export interface WireFormat {
+  /** Chunk sent before any token (chat sends the assistant role). */
+  opening?: () => unknown;
+  textChunk: (text: string) => unknown;
+  toolCallsChunk?: (calls: ToolCall[]) => unknown;
+  closingChunk: (finishReason: FinishReason) => unknown;
+  usageChunk: (usage: Usage) => unknown;
+  body: (collected: Collected) => unknown;
+}
+
+export type OpenStream = (signal: AbortSignal) => AsyncIterator<EngineEvent>;
+
+export function abortOnDisconnect(reply: FastifyReply): AbortController {
+  const controller = new AbortController();
+  reply.raw.once('close', () => {
+    if (!reply.raw.writableFinished) controller.abort();
+  });
+  return controller;
+}
+
+export async function respondWithGeneration(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  open: OpenStream,
+  wire: WireFormat,
+  options: { stream: boolean; includeUsage: boolean; requestId: string },
+): Promise<unknown> {
+  const controller = abortOnDisconnect(reply);
+  const events = open(controller.signal);
+  // Refusals (context too long, engine errors before generation) throw here, before any byte is
+  // sent, and reach the error handler with their real status.
+  const first = await events.next();
+
+  if (!options.stream) {
+    const collected: Collected = { text: '', toolCalls: [], finishReason: 'stop', usage: { promptTokens: 0, completionTokens: 0 } };
+    for (let step = first; !step.done; step = await events.next()) {
+      const event = step.value;
+      if (event.type === 'text') collected.text += event.text;
+      else if (event.type === 'tool_calls') collected.toolCalls.push(...event.calls);
+      else {
+        collected.finishReason = event.finishReason;
+        collected.usage = event.usage;
+      }
+    }
+    return reply.header('x-request-id', options.requestId).send(wire.body(collected));
+  }
+
+  reply.hijack();
+  const sse = new SseStream(reply.raw, { 'x-request-id': options.requestId });
+  try {
+    if (wire.opening) await sse.send(wire.opening());
+    for (let step = first; !step.done; step = await events.next()) {
+      const event = step.value;
+      // After a disconnect keep draining (the engine stops soon) but write nothing.
+      if (sse.closed) continue;
+      if (event.type === 'text') await sse.send(wire.textChunk(event.text));
+      else if (event.type === 'tool_calls' && wire.toolCallsChunk) await sse.send(wire.toolCallsChunk(event.calls));
+      else if (event.type === 'done') {
+        await sse.send(wire.closingChunk(event.finishReason));
+        if (options.includeUsage) await sse.send(wire.usageChunk(event.usage));
+      }
+    }
+    await sse.end();
+  } catch (err) {
+    // Headers are gone: the only honest signal left is an error event, then closing the stream.
+    request.log.warn({ err }, 'stream failed after headers were sent');
+    const payload =
+      err && typeof err === 'object' && 'toJSON' in err && typeof err.toJSON === 'function'
+        ? err.toJSON()
+        : { error: { message: 'Internal error.', type: 'server_error', param: null, code: 'internal_error' } };
+    await sse.send(payload);
+    reply.raw.end();
+  }
+  return reply;
+}
+
+export function usageBody(usage: Usage) {
+  return {
+    prompt_tokens: usage.promptTokens,
+    completion_tokens: usage.completionTokens,
+    total_tokens: usage.promptTokens + usage.completionTokens,
+    ...(usage.cachedPromptTokens !== undefined
+      ? { prompt_tokens_details: { cached_tokens: usage.cachedPromptTokens } }
+      : {}),
+  };
+}
+
+/** The client is gone when we report `abort`; OpenAI has no such reason, so `stop` it is. */
+export function finishReasonBody(reason: FinishReason): 'stop' | 'length' | 'tool_calls' {
+  return reason === 'abort' ? 'stop' : reason;
+}

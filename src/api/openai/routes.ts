@@ -1,0 +1,163 @@
+/**
+ * The OpenAI-compatible endpoints under /v1. Handlers validate, translate, and hand over to the
+ * gateway; they hold no serving logic of their own.
+ */
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { TesseraError } from '../../core/errors.js';
+import { newId } from '../../core/ids.js';
+import type { EngineInfo, ToolCall } from '../../engines/types.js';
+import type { Endpoint, Gateway, ModelRouter, RequestContext } from '../../gateway/index.js';
+import { parseBody } from '../validate.js';
+import { finishReasonBody, respondWithGeneration, usageBody, type WireFormat } from './generation.js';
+import { chatCompletionRequest, completionRequest, embeddingRequest } from './schemas.js';
+import { toChatRequest, toCompletionRequest } from './translate.js';
+
+export interface OpenAIRoutesDeps {
+  gateway: Gateway;
+  router: ModelRouter;
+  /** Wall clock in epoch seconds, for `created` fields. */
+  nowSeconds: () => number;
+}
+
+function context(request: FastifyRequest, requestId: string, model: string, endpoint: Endpoint): RequestContext {
+  return { requestId, keyId: request.apiKey?.id ?? null, model, endpoint };
+}
+
+function toolCallsBody(calls: ToolCall[]) {
+  return calls.map((c) => ({ id: c.id, type: 'function' as const, function: { name: c.name, arguments: c.arguments } }));
+}
+
+export function modelBody(info: EngineInfo, created: number) {
+  return {
+    id: info.name,
+    object: 'model' as const,
+    created,
+    owned_by: 'tessera',
+    // Tessera's own facts about the model; OpenAI clients ignore unknown fields.
+    tessera: {
+      engine: info.kind,
+      device: info.device,
+      context_length: info.contextLength,
+      capabilities: info.capabilities,
+      random_weights: info.randomWeights,
+      ...(info.randomWeights ? { note: 'Test model with random weights: its output is noise.' } : {}),
+    },
+  };
+}
+
+export function registerOpenAIRoutes(app: FastifyInstance, deps: OpenAIRoutesDeps): void {
+  const { gateway, router, nowSeconds } = deps;
+
+  app.post('/v1/chat/completions', async (request, reply) => {
+    const body = parseBody(chatCompletionRequest, request.body);
+    const chatRequest = toChatRequest(body);
+    const engine = gateway.admit(body.model);
+    const id = newId('chatcmpl');
+    const created = nowSeconds();
+    const base = { id, object: 'chat.completion.chunk' as const, created, model: body.model };
+    const chunk = (delta: object, finish: string | null) => ({
+      ...base,
+      choices: [{ index: 0, delta, logprobs: null, finish_reason: finish }],
+    });
+    const wire: WireFormat = {
+      opening: () => chunk({ role: 'assistant', content: '' }, null),
+      textChunk: (text) => chunk({ content: text }, null),
+      toolCallsChunk: (calls) => chunk({ tool_calls: toolCallsBody(calls).map((c, index) => ({ index, ...c })) }, null),
+      closingChunk: (reason) => chunk({}, finishReasonBody(reason)),
+      usageChunk: (usage) => ({ ...base, choices: [], usage: usageBody(usage) }),
+      body: (c) => ({
+        id,
+        object: 'chat.completion',
+        created,
+        model: body.model,
+        choices: [
+          {
+            index: 0,
+            message: {
+              role: 'assistant',
+              content: c.toolCalls.length > 0 && c.text === '' ? null : c.text,
+              refusal: null,
+              ...(c.toolCalls.length > 0 ? { tool_calls: toolCallsBody(c.toolCalls) } : {}),
+            },
+            logprobs: null,
+            finish_reason: finishReasonBody(c.finishReason),
+          },
+        ],
+        usage: usageBody(c.usage),
+      }),
+    };
+    const ctx = context(request, id, body.model, 'chat');
+    return respondWithGeneration(
+      request,
+      reply,
+      (signal) => gateway.generate(ctx, engine, (e, s) => e.chat(chatRequest, s), signal)[Symbol.asyncIterator](),
+      wire,
+      { stream: body.stream === true, includeUsage: body.stream_options?.include_usage === true, requestId: id },
+    );
+  });
+
+  app.post('/v1/completions', async (request, reply) => {
+    const body = parseBody(completionRequest, request.body);
+    const completion = toCompletionRequest(body);
+    const engine = gateway.admit(body.model);
+    const id = newId('cmpl');
+    const created = nowSeconds();
+    const base = { id, object: 'text_completion' as const, created, model: body.model };
+    const chunk = (text: string, finish: string | null) => ({
+      ...base,
+      choices: [{ index: 0, text, logprobs: null, finish_reason: finish }],
+    });
+    const wire: WireFormat = {
+      textChunk: (text) => chunk(text, null),
+      closingChunk: (reason) => chunk('', finishReasonBody(reason)),
+      usageChunk: (usage) => ({ ...base, choices: [], usage: usageBody(usage) }),
+      body: (c) => ({ ...chunk(c.text, finishReasonBody(c.finishReason)), usage: usageBody(c.usage) }),
+    };
+    const ctx = context(request, id, body.model, 'completion');
+    return respondWithGeneration(
+      request,
+      reply,
+      (signal) => gateway.generate(ctx, engine, (e, s) => e.complete(completion, s), signal)[Symbol.asyncIterator](),
+      wire,
+      { stream: body.stream === true, includeUsage: body.stream_options?.include_usage === true, requestId: id },
+    );
+  });
+
+  app.post('/v1/embeddings', async (request, reply) => {
+    const body = parseBody(embeddingRequest, request.body);
+    const engine = gateway.admit(body.model);
+    if (!engine.info.capabilities.embeddings) {
+      throw new TesseraError('unsupported_feature', `Model '${body.model}' does not serve embeddings.`, { param: 'model' });
+    }
+    const input = typeof body.input === 'string' ? [body.input] : body.input;
+    const id = newId('emb');
+    const controller = new AbortController();
+    reply.raw.once('close', () => controller.abort());
+    const result = await gateway.embed(context(request, id, body.model, 'embedding'), engine, input, controller.signal);
+    const dims = result.embeddings[0]?.length ?? 0;
+    if (body.dimensions !== undefined && body.dimensions !== dims) {
+      throw new TesseraError('unsupported_feature', `This model returns ${dims} dimensions; it cannot shorten them.`, {
+        param: 'dimensions',
+      });
+    }
+    const encode = (vector: number[]) =>
+      body.encoding_format === 'base64' ? Buffer.from(new Float32Array(vector).buffer).toString('base64') : vector;
+    return reply.header('x-request-id', id).send({
+      object: 'list',
+      data: result.embeddings.map((vector, index) => ({ object: 'embedding', index, embedding: encode(vector) })),
+      model: body.model,
+      usage: { prompt_tokens: result.promptTokens, total_tokens: result.promptTokens },
+    });
+  });
+
+  app.get('/v1/models', async () => ({
+    object: 'list',
+    data: router.ready().map((info) => modelBody(info, nowSeconds())),
+  }));
+
+  app.get<{ Params: { model: string } }>('/v1/models/:model', async (request) => {
+    const info = router.ready().find((m) => m.name === request.params.model);
+    if (!info) throw new TesseraError('model_not_found', `The model '${request.params.model}' does not exist.`, { param: 'model' });
+    return modelBody(info, nowSeconds());
+  });
+}

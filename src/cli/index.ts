@@ -1,0 +1,25 @@
+/**
+ * The `tessera` command. Commands that act on a running server (keys, chat) use its HTTP API;
+ * local ones (serve, models, sim) call the modules directly.
+ */
+import { Command } from 'commander';
+import { resolve } from 'node:path';
+import { chatCommand } from './commands/chat.js';
+import { keysCommand } from './commands/keys.js';
+import { modelsCommand } from './commands/models.js';
+import { serveCommand } from './commands/serve.js';
+import { simCommand } from './commands/sim.js';
+
+export async function main(argv: string[]): Promise<void> {
+  const env = process.env;
+  const program = new Command('tessera')
+    .description('Tessera: a self-hostable AI cloud (OpenAI-compatible serving, scheduling, metering)')
+    .version('0.1.0')
+    .showHelpAfterError();
+  program.addCommand(serveCommand(env));
+  program.addCommand(chatCommand(env));
+  program.addCommand(modelsCommand({ dataDir: () => resolve(env.TESSERA_DATA_DIR ?? './.tessera'), env }));
+  program.addCommand(keysCommand(env));
+  program.addCommand(simCommand());
+  await program.parseAsync(argv);
+}

@@ -1,0 +1,3 @@
+export { Gateway, type Endpoint, type Outcome, type RequestContext, type UsageRow, type UsageSink } from './gateway.js';
+export { createGatewayMetrics, type GatewayMetrics } from './metrics.js';
+export { ModelRouter, type ModelState } from './router.js';

@@ -1,0 +1,84 @@
+/**
+ * Prometheus metrics of the serving path. Created on a registry the caller owns (one per server,
+ * never prom-client's global one, so two servers in one process — tests — do not collide).
+ */
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import type { ModelRouter } from './router.js';
+
+export interface GatewayMetrics {
+  requests: Counter<'model' | 'endpoint' | 'outcome'>;
+  tokens: Counter<'model' | 'kind'>;
+  timeToFirstToken: Histogram<'model'>;
+  interTokenLatency: Histogram<'model'>;
+  requestDuration: Histogram<'model' | 'endpoint'>;
+}
+
+export function createGatewayMetrics(registry: Registry, router: ModelRouter): GatewayMetrics {
+  const registers = [registry];
+  new Gauge({
+    name: 'tessera_queue_depth',
+    help: 'Requests waiting for a free sequence, per model.',
+    labelNames: ['model'],
+    registers,
+    collect() {
+      this.reset();
+      for (const s of router.states()) if (s.status === 'ready') this.set({ model: s.name }, s.engine.stats().queued);
+    },
+  });
+  new Gauge({
+    name: 'tessera_active_sequences',
+    help: 'Sequences decoding now, per model.',
+    labelNames: ['model'],
+    registers,
+    collect() {
+      this.reset();
+      for (const s of router.states()) if (s.status === 'ready') this.set({ model: s.name }, s.engine.stats().active);
+    },
+  });
+  new Gauge({
+    name: 'tessera_models_loaded',
+    help: 'Models by state (loading, ready, failed).',
+    labelNames: ['state'],
+    registers,
+    collect() {
+      this.reset();
+      for (const state of ['loading', 'ready', 'failed']) this.set({ state }, 0);
+      for (const s of router.states()) this.inc({ state: s.status });
+    },
+  });
+  return {
+    requests: new Counter({
+      name: 'tessera_requests_total',
+      help: 'Inference requests by model, endpoint and outcome (ok, error, aborted).',
+      labelNames: ['model', 'endpoint', 'outcome'],
+      registers,
+    }),
+    tokens: new Counter({
+      name: 'tessera_tokens_total',
+      help: 'Tokens processed, by model and kind (prompt, completion).',
+      labelNames: ['model', 'kind'],
+      registers,
+    }),
+    timeToFirstToken: new Histogram({
+      name: 'tessera_time_to_first_token_seconds',
+      help: 'From request admission to the first generated token.',
+      labelNames: ['model'],
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+      registers,
+    }),
+    interTokenLatency: new Histogram({
+      name: 'tessera_inter_token_latency_seconds',
+      help: 'Time between consecutive streamed chunks of one response.',
+      labelNames: ['model'],
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1],
+      registers,
+    }),
+    requestDuration: new Histogram({
+      name: 'tessera_request_duration_seconds',
+      help: 'Whole request duration, by model and endpoint.',
+      labelNames: ['model', 'endpoint'],
+      buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120],
+      registers,
+    }),
+  };
+}
