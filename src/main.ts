@@ -10,9 +10,9 @@ import { Registry, collectDefaultMetrics } from 'prom-client';
 import pino, { type Logger } from 'pino';
 import { buildServer } from './api/index.js';
 import type { Config, ModelDeclaration } from './core/config.js';
-import { createEngineFactory } from './engine-factory.js';
+import { createEngineFactory } from './gateway/engine-factory.js';
 import { Gateway, ModelRouter, createGatewayMetrics } from './gateway/index.js';
-import { resolveDefaultModel } from './default-model.js';
+import { resolveDefaultModel } from './gateway/default-model.js';
 import { openStore, type Store } from './store/index.js';
 
 export interface TesseraServer {

@@ -3,7 +3,7 @@
  * Keeps the conversation in memory; `/reset` clears it, `/exit` or Ctrl-D leaves.
  */
 import { Command } from 'commander';
-import { createInterface } from 'node:readline/promises';
+import { createInterface } from 'node:readline';
 import { callServer, readSse, resolveTarget, type ServerTarget } from '../http-client.js';
 
 interface Message {
@@ -11,11 +11,24 @@ interface Message {
   content: string;
 }
 
-async function streamReply(target: ServerTarget, model: string, messages: Message[], out: NodeJS.WritableStream, signal: AbortSignal) {
+interface ReplyOptions {
+  model: string;
+  maxTokens?: number;
+  temperature?: number;
+}
+
+async function streamReply(target: ServerTarget, options: ReplyOptions, messages: Message[], out: NodeJS.WritableStream, signal: AbortSignal) {
   const response = await fetch(`${target.url}/v1/chat/completions`, {
     method: 'POST',
     headers: { authorization: `Bearer ${target.key}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ model, messages, stream: true, stream_options: { include_usage: true } }),
+    body: JSON.stringify({
+      model: options.model,
+      messages,
+      max_tokens: options.maxTokens,
+      temperature: options.temperature,
+      stream: true,
+      stream_options: { include_usage: true },
+    }),
     signal,
   });
   if (!response.ok || !response.body) {
@@ -44,6 +57,8 @@ export function chatCommand(env: Record<string, string | undefined>): Command {
     .option('--key <key>', 'API key (default $TESSERA_API_KEY)')
     .option('--model <name>', 'model to chat with (default: the first one served)')
     .option('--system <prompt>', 'system prompt')
+    .option('--max-tokens <n>', 'longest reply, in tokens', (v) => Number.parseInt(v, 10))
+    .option('--temperature <t>', 'sampling temperature (0 = greedy)', Number.parseFloat)
     .action(async (opts) => {
       const target = resolveTarget(opts, env);
       const { data } = await callServer<{ data: Array<{ id: string; tessera?: { random_weights?: boolean } }> }>(target, 'GET', '/v1/models');
@@ -55,33 +70,48 @@ export function chatCommand(env: Record<string, string | undefined>): Command {
       console.log(`Chatting with ${model}. /reset clears the conversation, /exit leaves.\n`);
       const messages: Message[] = opts.system ? [{ role: 'system', content: opts.system }] : [];
       const rl = createInterface({ input: process.stdin, output: process.stdout });
-      rl.on('SIGINT', () => rl.close());
+      // Ctrl-C stops the reply being streamed; at the prompt it leaves.
+      let replying: AbortController | null = null;
+      rl.on('SIGINT', () => (replying ? replying.abort() : rl.close()));
+      // Lines are read through the async iterator, which buffers input typed (or piped) while a
+      // reply is still streaming; readline's question() would drop those lines.
+      rl.setPrompt('you> ');
+      rl.prompt();
       try {
-        for (;;) {
-          let line: string;
-          try {
-            line = (await rl.question('you> ')).trim();
-          } catch {
-            break; // Ctrl-D / closed input
-          }
+        for await (const raw of rl) {
+          const line = raw.trim();
           if (line === '/exit') break;
           if (line === '/reset') {
             messages.splice(opts.system ? 1 : 0);
             console.log('(conversation cleared)');
+            rl.prompt();
             continue;
           }
-          if (!line) continue;
+          if (!line) {
+            rl.prompt();
+            continue;
+          }
           messages.push({ role: 'user', content: line });
           process.stdout.write(`${model}> `);
           const abort = new AbortController();
+          replying = abort;
           try {
-            const { text, usage } = await streamReply(target, model, messages, process.stdout, abort.signal);
+            const { text, usage } = await streamReply(
+              target,
+              { model, maxTokens: opts.maxTokens, temperature: opts.temperature },
+              messages,
+              process.stdout,
+              abort.signal,
+            );
             messages.push({ role: 'assistant', content: text });
             process.stdout.write(usage ? `\n  [${usage.prompt_tokens} prompt + ${usage.completion_tokens} completion tokens]\n\n` : '\n\n');
           } catch (err) {
             messages.pop();
-            console.log(`\n(error: ${(err as Error).message})\n`);
+            console.log(abort.signal.aborted ? '\n(stopped)\n' : `\n(error: ${(err as Error).message})\n`);
+          } finally {
+            replying = null;
           }
+          rl.prompt();
         }
       } finally {
         rl.close();
