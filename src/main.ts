@@ -10,6 +10,7 @@ import { Registry, collectDefaultMetrics } from 'prom-client';
 import pino, { type Logger } from 'pino';
 import { buildServer } from './api/index.js';
 import type { Config, ModelDeclaration } from './core/config.js';
+import { TesseraError } from './core/errors.js';
 import { createEngineFactory } from './gateway/engine-factory.js';
 import { Gateway, ModelRouter, createGatewayMetrics } from './gateway/index.js';
 import { resolveDefaultModel } from './gateway/default-model.js';
@@ -42,6 +43,9 @@ export async function startTessera(config: Config, options: StartOptions = {}): 
   const modelsDir = join(dataDir, 'models');
   await mkdir(modelsDir, { recursive: true });
 
+  if (config.databaseUrl) {
+    throw new TesseraError('invalid_config', 'PostgreSQL (databaseUrl) is not supported yet; remove it to use SQLite.');
+  }
   const store = await openStore({ kind: 'sqlite', file: join(dataDir, 'tessera.db') }, { now: () => new Date() });
   let adminKey: string | null = null;
   if ((await store.keys.count()) === 0) {
