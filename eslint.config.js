@@ -9,7 +9,7 @@ import tseslint from 'typescript-eslint';
  */
 const WORK_IN_PROGRESS = [
   'src/api/**', 'src/gateway/**', 'src/cli/**', 'src/main.ts', 'src/engines/llama/**', 'src/engines/fake/**',
-  'src/engines/openai/**', 'src/engines/conformance.ts', 'src/engines/index.ts', 'src/engines/mock-upstream*.ts', 'src/fleet/**', 'src/metering/**', 'src/models/**', 'src/store/**', 'src/scheduler/**', 'test/**', 'bench/**',
+  'src/engines/openai/**', 'src/engines/conformance.ts', 'src/engines/index.ts', 'src/engines/mock-upstream*.ts', 'src/fleet/**', 'src/metering/**', 'src/models/**', 'src/scheduler/**', 'test/**', 'bench/**',
 ];
 
 const units = ['core', 'store', 'api', 'gateway', 'engines', 'models', 'fleet', 'scheduler', 'metering', 'cli'];
