@@ -1,0 +1,2 @@
+export type * from './types.js';
+export { createFakeEngine, type FakeEngineOptions } from './fake/index.js';
