@@ -1,40 +1,39 @@
 /**
- * Row types of the tables as Kysely sees them (the latest migration's shape). Only repositories
- * read these; the rest of Tessera sees the records of `types.ts`.
- *
- * Column conventions: ids and names are text; times are ISO-8601 UTC text with milliseconds
- * (`time.ts`), which sorts lexicographically in time order on every dialect; counts are integers.
+ * Table types for Kysely. Conventions: ids are text; times are integer epoch milliseconds (UTC),
+ * portable between SQLite and PostgreSQL (bigint); money, when it arrives, is integer micro-units.
  */
+import type { Generated } from 'kysely';
 
 export interface ApiKeysTable {
   id: string;
   name: string;
   role: 'admin' | 'member';
-  /** Nullable until tenants exist; issue 5 makes every key belong to one. */
+  /** Null until tenants exist (issue 5); every key will then belong to one. */
   tenant_id: string | null;
-  /** Lowercase hex sha256 of the secret; unique. */
+  /** sha256 of the secret, hex. Keys are 256-bit random, so a fast hash is enough (no brute force). */
   secret_hash: string;
+  /** First characters of the secret, for people to recognise a key in lists. */
   prefix: string;
-  created_at: string;
-  expires_at: string | null;
-  revoked_at: string | null;
-  last_used_at: string | null;
+  created_at: number;
+  expires_at: number | null;
+  revoked_at: number | null;
+  last_used_at: number | null;
 }
 
-export interface UsageRecordsTable {
-  /** Primary key: the idempotency key of `usage.record`. */
+export interface UsageTable {
+  seq: Generated<number>;
   request_id: string;
   key_id: string | null;
   model: string;
-  endpoint: 'chat' | 'completion' | 'embedding';
+  endpoint: string;
   prompt_tokens: number;
   completion_tokens: number;
   cached_prompt_tokens: number;
   ttft_ms: number | null;
   duration_ms: number;
-  outcome: 'ok' | 'error' | 'aborted';
+  outcome: string;
   error_code: string | null;
-  created_at: string;
+  created_at: number;
 }
 
 export interface ModelsTable {
@@ -42,15 +41,13 @@ export interface ModelsTable {
   engine: 'llama' | 'openai' | 'fake';
   file: string | null;
   url: string | null;
-  /** The upstream operator's secret; never leaves the store except through getUpstreamSecret. */
   api_key: string | null;
   upstream_model: string | null;
-  context_length: number | null;
-  created_at: string;
+  created_at: number;
 }
 
 export interface Database {
   api_keys: ApiKeysTable;
-  usage_records: UsageRecordsTable;
+  usage: UsageTable;
   models: ModelsTable;
 }
