@@ -1,39 +1,40 @@
 /**
- * Table types for Kysely. Conventions: ids are text; times are integer epoch milliseconds (UTC),
- * portable between SQLite and PostgreSQL (bigint); money, when it arrives, is integer micro-units.
+ * Row types of the tables as Kysely sees them (the latest migration's shape). Only repositories
+ * read these; the rest of Tessera sees the records of `types.ts`.
+ *
+ * Column conventions: ids and names are text; times are ISO-8601 UTC text with milliseconds
+ * (`time.ts`), which sorts lexicographically in time order on every dialect; counts are integers.
  */
-import type { Generated } from 'kysely';
 
 export interface ApiKeysTable {
   id: string;
   name: string;
   role: 'admin' | 'member';
-  /** Null until tenants exist (issue 5); every key will then belong to one. */
+  /** Nullable until tenants exist; issue 5 makes every key belong to one. */
   tenant_id: string | null;
-  /** sha256 of the secret, hex. Keys are 256-bit random, so a fast hash is enough (no brute force). */
+  /** Lowercase hex sha256 of the secret; unique. */
   secret_hash: string;
-  /** First characters of the secret, for people to recognise a key in lists. */
   prefix: string;
-  created_at: number;
-  expires_at: number | null;
-  revoked_at: number | null;
-  last_used_at: number | null;
+  created_at: string;
+  expires_at: string | null;
+  revoked_at: string | null;
+  last_used_at: string | null;
 }
 
-export interface UsageTable {
-  seq: Generated<number>;
+export interface UsageRecordsTable {
+  /** Primary key: the idempotency key of `usage.record`. */
   request_id: string;
   key_id: string | null;
   model: string;
-  endpoint: string;
+  endpoint: 'chat' | 'completion' | 'embedding';
   prompt_tokens: number;
   completion_tokens: number;
   cached_prompt_tokens: number;
   ttft_ms: number | null;
   duration_ms: number;
-  outcome: string;
+  outcome: 'ok' | 'error' | 'aborted';
   error_code: string | null;
-  created_at: number;
+  created_at: string;
 }
 
 export interface ModelsTable {
@@ -41,13 +42,15 @@ export interface ModelsTable {
   engine: 'llama' | 'openai' | 'fake';
   file: string | null;
   url: string | null;
+  /** The upstream operator's secret; never leaves the store except through getUpstreamSecret. */
   api_key: string | null;
   upstream_model: string | null;
-  created_at: number;
+  context_length: number | null;
+  created_at: string;
 }
 
 export interface Database {
   api_keys: ApiKeysTable;
-  usage: UsageTable;
+  usage_records: UsageRecordsTable;
   models: ModelsTable;
 }

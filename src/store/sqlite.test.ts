@@ -1,81 +1,120 @@
-import { after, before, describe, it } from 'node:test';
+/**
+ * The store on real SQLite files: the shared conformance suite, plus what only SQLite has (WAL
+ * mode, the bytes on disk, the migration table).
+ */
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
 import Sqlite from 'better-sqlite3';
-import { openStore, type Store } from './index.js';
+import { Kysely, Migrator } from 'kysely';
+import { manualClock, type StoreOpener } from './conformance/harness.js';
+import { createDialect } from './dialect.js';
+import { openStore } from './index.js';
+import { runStoreConformance } from './store.conformance.js';
 
-describe('store on a real SQLite file', () => {
-  let dir: string;
-  let file: string;
-  let clock = new Date('2026-11-22T12:00:00Z');
-  const now = () => clock;
-  let store: Store;
-
+describe('sqlite store', () => {
+  let dir = '';
+  let files = 0;
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), 'tessera-store-'));
-    file = join(dir, 'tessera.db');
-    store = await openStore({ kind: 'sqlite', file }, { now });
   });
-  after(async () => {
-    await store.close();
-    await rm(dir, { recursive: true, force: true });
+  after(() => rm(dir, { recursive: true, force: true }));
+
+  const newFile = () => join(dir, `db-${++files}.sqlite`);
+  const opener =
+    (file: string): StoreOpener =>
+    (deps) =>
+      openStore({ kind: 'sqlite', file }, deps);
+
+  runStoreConformance(async () => opener(newFile()), 'conformance on sqlite');
+
+  it('puts the database in WAL mode', async () => {
+    const file = newFile();
+    const store = await openStore({ kind: 'sqlite', file }, manualClock());
+    try {
+      await store.keys.create({ name: 'a', role: 'admin' });
+      assert.ok(existsSync(`${file}-wal`), 'a -wal file exists while open');
+      const raw = new Sqlite(file, { readonly: true });
+      try {
+        assert.equal(raw.pragma('journal_mode', { simple: true }), 'wal');
+      } finally {
+        raw.close();
+      }
+    } finally {
+      await store.close();
+    }
   });
 
-  it('creates keys that verify, and never stores the secret', async () => {
+  it('stores only the hash of a key secret, never the secret', async () => {
+    const file = newFile();
+    const store = await openStore({ kind: 'sqlite', file }, manualClock());
     const { key, secret } = await store.keys.create({ name: 'a', role: 'admin' });
-    assert.match(secret, /^sk-tess-[A-Za-z0-9_-]{40,}$/);
-    assert.equal((await store.keys.verify(secret))?.id, key.id);
-    assert.equal(await store.keys.verify(`${secret}x`), null);
-    assert.equal(await store.keys.count(), 1);
+    const hash = createHash('sha256').update(secret).digest('hex');
+    // Read the bytes while open (data may sit in the -wal file) and after close (checkpointed).
+    const bytesOpen = Buffer.concat([await readFile(file), await readFile(`${file}-wal`).catch(() => Buffer.alloc(0))]);
     await store.close();
+    const bytesClosed = await readFile(file);
+    const randomPart = secret.slice('sk-tess-'.length);
+    for (const bytes of [bytesOpen, bytesClosed]) {
+      assert.equal(bytes.includes(randomPart), false, 'secret found in the database file');
+      assert.equal(bytes.includes(hash), true, 'sanity: the hash is what is stored');
+    }
     const raw = new Sqlite(file, { readonly: true });
-    const rows = JSON.stringify(raw.prepare('select * from api_keys').all());
-    raw.close();
-    assert.ok(!rows.includes(secret), 'secret not in the table');
-    const bytes = await readFile(file, 'latin1').catch(() => '');
-    const wal = await readFile(`${file}-wal`, 'latin1').catch(() => '');
-    assert.ok(!bytes.includes(secret) && !wal.includes(secret), 'secret not in the database files');
-    store = await openStore({ kind: 'sqlite', file }, { now });
-    assert.equal((await store.keys.verify(secret))?.id, key.id, 'survives reopen (migrations idempotent)');
+    try {
+      const rows = raw.prepare('select * from api_keys').all() as Record<string, unknown>[];
+      assert.equal(rows.length, 1);
+      assert.equal(rows[0].id, key.id);
+      assert.ok(Object.values(rows[0]).every((value) => !String(value).includes(randomPart)));
+    } finally {
+      raw.close();
+    }
   });
 
-  it('refuses revoked and expired keys at once', async () => {
-    const revoked = await store.keys.create({ name: 'r', role: 'member' });
-    await store.keys.revoke(revoked.key.id);
-    assert.equal(await store.keys.verify(revoked.secret), null);
-    const expiring = await store.keys.create({ name: 'e', role: 'member', expiresAt: new Date(clock.getTime() + 1000) });
-    assert.ok(await store.keys.verify(expiring.secret));
-    clock = new Date(clock.getTime() + 1000);
-    assert.equal(await store.keys.verify(expiring.secret), null);
-  });
-
-  it('records usage once per request id', async () => {
-    const row = {
-      requestId: 'req-1', keyId: null, model: 'm', endpoint: 'chat', promptTokens: 3, completionTokens: 5,
-      ttftMs: 1.5, durationMs: 10, outcome: 'ok' as const, errorCode: null,
-    };
-    await store.usage.record(row);
-    await store.usage.record({ ...row, completionTokens: 99 });
-    const rows = (await store.usage.list({ limit: 10 })).filter((r) => r.requestId === 'req-1');
-    assert.equal(rows.length, 1);
-    assert.equal(rows[0].completionTokens, 5);
-  });
-
-  it('declares models, hiding upstream keys from lists', async () => {
-    await store.models.add({ name: 'up', engine: 'openai', url: 'http://127.0.0.1:9/v1', apiKey: 'secret-up' });
-    await assert.rejects(store.models.add({ name: 'up', engine: 'fake' }), /already declared/);
-    const listed = await store.models.list();
-    assert.deepEqual(listed.map((m) => [m.name, m.hasApiKey]), [['up', true]]);
-    assert.ok(!JSON.stringify(listed).includes('secret-up'));
-    assert.equal((await store.models.declarations())[0].apiKey, 'secret-up');
-    assert.equal(await store.models.remove('up'), true);
-  });
-
-  it('runs in WAL mode', () => {
+  it('records each migration once however often the database is opened', async () => {
+    const file = newFile();
+    const open = opener(file);
+    for (let i = 0; i < 3; i++) await (await open(manualClock())).close();
     const raw = new Sqlite(file, { readonly: true });
-    assert.equal(raw.pragma('journal_mode', { simple: true }), 'wal');
+    try {
+      const names = raw.prepare('select name from kysely_migration order by name').pluck().all();
+      assert.deepEqual(names, ['0001_initial']);
+    } finally {
+      raw.close();
+    }
+  });
+
+  it('refuses a database migrated by a newer Tessera', async () => {
+    const file = newFile();
+    await (await opener(file)(manualClock())).close();
+    const raw = new Sqlite(file);
+    raw.prepare('insert into kysely_migration (name, timestamp) values (?, ?)').run('9999_future', '2030-01-01T00:00:00.000Z');
     raw.close();
+    await assert.rejects(opener(file)(manualClock()), { name: 'TesseraError', code: 'internal_error', message: /newer Tessera/ });
+  });
+
+  it('applies a migration atomically: one that fails leaves no table behind', async () => {
+    const db = new Kysely<unknown>({ dialect: createDialect({ kind: 'sqlite', file: newFile() }) });
+    try {
+      const failing = {
+        async up(trx: Kysely<unknown>) {
+          await trx.schema.createTable('half_built').addColumn('x', 'text').execute();
+          throw new Error('boom');
+        },
+      };
+      const { error } = await new Migrator({ db, provider: { getMigrations: async () => ({ '0001_x': failing }) } }).migrateToLatest();
+      assert.match(String(error), /boom/);
+      const tables = (await db.introspection.getTables()).map((table) => table.name);
+      assert.equal(tables.includes('half_built'), false);
+    } finally {
+      await db.destroy();
+    }
+  });
+
+  it('fails to open a file in a missing directory', async () => {
+    await assert.rejects(opener(join(dir, 'missing', 'x.db'))(manualClock()));
   });
 });

@@ -1,0 +1,71 @@
+/**
+ * The one place that knows which database engine is behind the store. Everything else speaks
+ * Kysely. Adding PostgreSQL = a `postgres` branch here (PostgresDialect over `pg`) + running
+ * `store.conformance.ts` against it; see docs/store.md.
+ */
+import Database from 'better-sqlite3';
+import { SqliteAdapter, SqliteDialect, type Dialect, type DialectAdapter } from 'kysely';
+import type { StoreOptions } from './types.js';
+
+/** Milliseconds a writer waits for another process's lock (e.g. `tessera models add` while serving). */
+const SQLITE_BUSY_TIMEOUT_MS = 5000;
+
+export function createDialect(options: StoreOptions): Dialect {
+  switch (options.kind) {
+    case 'sqlite':
+      return createSqliteDialect(options);
+    default:
+      throw new Error(`unknown store kind ${JSON.stringify((options as { kind: unknown }).kind)}`);
+  }
+}
+
+function createSqliteDialect(options: Extract<StoreOptions, { kind: 'sqlite' }>): Dialect {
+  const synchronous = options.synchronous ?? 'NORMAL';
+  return new TransactionalDdlSqliteDialect({
+    // Opened lazily by Kysely on first use, so a failing open surfaces from the first query.
+    database: async () => {
+      const db = new Database(options.file, { timeout: SQLITE_BUSY_TIMEOUT_MS });
+      try {
+        configureSqlite(db, options.file, synchronous);
+      } catch (err) {
+        db.close();
+        throw err;
+      }
+      return db;
+    },
+  });
+}
+
+function configureSqlite(db: Database.Database, file: string, synchronous: 'NORMAL' | 'FULL'): void {
+  // WAL: readers never block the writer and a commit is one append to the -wal file. The mode is
+  // persistent in the file; we still set it on every open (idempotent) and check it took.
+  const mode = db.pragma('journal_mode = WAL', { simple: true });
+  if (mode !== 'wal' && file !== ':memory:') {
+    throw new Error(`SQLite refused WAL mode for ${file} (got ${String(mode)}); is it on a network file system?`);
+  }
+  // Under WAL, NORMAL syncs the WAL at checkpoints instead of at every commit. A committed write
+  // is in the WAL file (the OS page cache) before the statement returns, so it survives any crash
+  // of this process (SIGKILL included); only an OS crash or power cut can lose the last commits,
+  // and never corrupts the database (SQLite's documented WAL guarantee). FULL closes that gap at
+  // the price of one fsync per commit; `StoreOptions.synchronous` chooses.
+  db.pragma(`synchronous = ${synchronous}`);
+  db.pragma('foreign_keys = ON');
+  db.pragma(`busy_timeout = ${SQLITE_BUSY_TIMEOUT_MS}`);
+}
+
+/**
+ * SQLite runs DDL inside transactions, but Kysely's SqliteAdapter says it does not, which would
+ * make the Migrator apply a migration statement by statement. Claiming support makes each
+ * migration run atomic: a failed one leaves no half-built schema behind.
+ */
+class TransactionalDdlSqliteAdapter extends SqliteAdapter {
+  override get supportsTransactionalDdl(): boolean {
+    return true;
+  }
+}
+
+class TransactionalDdlSqliteDialect extends SqliteDialect {
+  override createAdapter(): DialectAdapter {
+    return new TransactionalDdlSqliteAdapter();
+  }
+}

@@ -1,0 +1,147 @@
+/**
+ * API keys. Only the sha256 of a secret is stored (key-secret.ts says why that is enough), with a
+ * short display prefix; records never carry either the secret or the hash.
+ *
+ * `verify` is on every request's path: one indexed lookup by hash, and a write only when
+ * `last_used_at` is older than `LAST_USED_GRANULARITY_MS` (so at most one write per key per
+ * minute, however busy the key). Revocation and expiry are read from the row each time, so they
+ * take effect on the very next request; there is no cache to invalidate.
+ */
+import type { Kysely, Selectable } from 'kysely';
+import { TesseraError } from '../core/errors.js';
+import { newId } from '../core/ids.js';
+import { displayPrefix, generateSecret, hashSecret } from './key-secret.js';
+import type { ApiKeysTable, Database } from './schema.js';
+import { fromStoredTime, fromStoredTimeOrNull, toStoredTime } from './time.js';
+import type { ApiKeyRecord, CreateKeyInput, KeyRepository, StoreDeps } from './types.js';
+
+/** `last_used_at` is informational; minute precision keeps verify almost read-only. */
+export const LAST_USED_GRANULARITY_MS = 60_000;
+/** Longer bearer strings are not ours; refuse before hashing attacker-sized input. */
+const MAX_SECRET_LENGTH = 256;
+
+/** Every column but `secret_hash`: the hash never leaves the database. */
+const recordColumns = [
+  'id',
+  'name',
+  'role',
+  'tenant_id',
+  'prefix',
+  'created_at',
+  'expires_at',
+  'revoked_at',
+  'last_used_at',
+] as const satisfies readonly (keyof ApiKeysTable)[];
+
+type KeyRow = Pick<Selectable<ApiKeysTable>, (typeof recordColumns)[number]>;
+
+export function createKeyRepository(db: Kysely<Database>, deps: StoreDeps): KeyRepository {
+  const selectKeys = () => db.selectFrom('api_keys').select(recordColumns);
+  // verify runs on every request: build and compile its lookup once and re-run it with each hash
+  // (saves most of the ~60 µs Kysely spends building a query; the lookup itself costs ~10 µs).
+  const byHash = selectKeys().where('secret_hash', '=', '').compile();
+  if (byHash.parameters.length !== 1) throw new Error('key lookup must have exactly one parameter');
+  const findByHash = async (hash: string): Promise<KeyRow | undefined> =>
+    (await db.executeQuery<KeyRow>({ ...byHash, parameters: [hash] })).rows[0];
+
+  return {
+    async create(input: CreateKeyInput) {
+      validateCreate(input);
+      const secret = generateSecret();
+      const row: KeyRow = {
+        id: newId('key'),
+        name: input.name,
+        role: input.role,
+        tenant_id: input.tenantId ?? null,
+        prefix: displayPrefix(secret),
+        created_at: toStoredTime(deps.now()),
+        expires_at: input.expiresAt ? toStoredTime(input.expiresAt) : null,
+        revoked_at: null,
+        last_used_at: null,
+      };
+      await db
+        .insertInto('api_keys')
+        .values({ ...row, secret_hash: hashSecret(secret) })
+        .execute();
+      return { key: toRecord(row), secret };
+    },
+
+    async verify(secret: string) {
+      if (secret.length === 0 || secret.length > MAX_SECRET_LENGTH) return null;
+      const row = await findByHash(hashSecret(secret));
+      if (!row) return null;
+      const now = deps.now();
+      const nowText = toStoredTime(now);
+      if (row.revoked_at !== null) return null;
+      if (row.expires_at !== null && row.expires_at <= nowText) return null;
+      const staleBefore = toStoredTime(new Date(now.getTime() - LAST_USED_GRANULARITY_MS));
+      if (row.last_used_at === null || row.last_used_at < staleBefore) {
+        // Conditional, so concurrent verifies of one key write at most once per window.
+        await db
+          .updateTable('api_keys')
+          .set({ last_used_at: nowText })
+          .where('id', '=', row.id)
+          .where((eb) => eb.or([eb('last_used_at', 'is', null), eb('last_used_at', '<', staleBefore)]))
+          .execute();
+        row.last_used_at = nowText;
+      }
+      return toRecord(row);
+    },
+
+    async list() {
+      const rows = await selectKeys().orderBy('created_at').orderBy('id').execute();
+      return rows.map(toRecord);
+    },
+
+    async get(id: string) {
+      const row = await selectKeys().where('id', '=', id).executeTakeFirst();
+      return row ? toRecord(row) : null;
+    },
+
+    async revoke(id: string) {
+      // `revoked_at is null` keeps the first revocation time: revoking twice changes nothing.
+      await db
+        .updateTable('api_keys')
+        .set({ revoked_at: toStoredTime(deps.now()) })
+        .where('id', '=', id)
+        .where('revoked_at', 'is', null)
+        .execute();
+      const row = await selectKeys().where('id', '=', id).executeTakeFirst();
+      return row ? toRecord(row) : null;
+    },
+
+    async count() {
+      const { count } = await db
+        .selectFrom('api_keys')
+        .select((eb) => eb.fn.countAll().as('count'))
+        .executeTakeFirstOrThrow();
+      return Number(count);
+    },
+  };
+}
+
+function validateCreate(input: CreateKeyInput): void {
+  if (typeof input.name !== 'string' || input.name.trim().length === 0) {
+    throw new TesseraError('invalid_request', 'A key needs a non-empty name.', { param: 'name' });
+  }
+  if (input.role !== 'admin' && input.role !== 'member') {
+    throw new TesseraError('invalid_request', `role must be 'admin' or 'member'.`, { param: 'role' });
+  }
+  if (input.expiresAt && !Number.isFinite(input.expiresAt.getTime())) {
+    throw new TesseraError('invalid_request', 'expiresAt is not a valid date.', { param: 'expires_at' });
+  }
+}
+
+function toRecord(row: KeyRow): ApiKeyRecord {
+  return {
+    id: row.id,
+    name: row.name,
+    role: row.role,
+    prefix: row.prefix,
+    tenantId: row.tenant_id,
+    createdAt: fromStoredTime(row.created_at),
+    expiresAt: fromStoredTimeOrNull(row.expires_at),
+    revokedAt: fromStoredTimeOrNull(row.revoked_at),
+    lastUsedAt: fromStoredTimeOrNull(row.last_used_at),
+  };
+}

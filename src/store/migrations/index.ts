@@ -1,0 +1,17 @@
+/**
+ * The ordered list of migrations, provided in code (no directory scanning, so the compiled build
+ * and tsx runs resolve the same set). Names sort in application order; append, never reorder.
+ */
+import type { Migration, MigrationProvider } from 'kysely';
+import * as m0001 from './0001_initial.js';
+
+const migrations: Readonly<Record<string, Migration>> = Object.freeze({
+  '0001_initial': m0001,
+});
+
+export const migrationProvider: MigrationProvider = {
+  getMigrations: async () => ({ ...migrations }),
+};
+
+/** The name of the newest migration: the schema version this build expects. */
+export const latestMigration = Object.keys(migrations).sort().at(-1) ?? '';

@@ -1,0 +1,211 @@
+/**
+ * The store's public contract: repositories over the database, independent of the dialect.
+ * Every dialect (SQLite today, PostgreSQL later) passes the same conformance suite
+ * (`store.conformance.ts`) against these interfaces.
+ *
+ * Conventions (docs/store.md): ids are text; times cross this boundary as `Date` and are stored as
+ * ISO-8601 UTC text with milliseconds; token counts and durations are integers; money (later) is
+ * integer micro-units. No record ever carries a secret: key hashes and upstream API keys stay inside.
+ */
+import type { ModelDeclaration } from '../core/config.js';
+
+/** Where the database lives. PostgreSQL (`{ kind: 'postgres'; url: string }`) comes later. */
+export type StoreOptions = {
+  kind: 'sqlite';
+  /** Path of the database file; created with its parent's permissions when missing. */
+  file: string;
+  /**
+   * SQLite `synchronous` under WAL. `NORMAL` (default): a write is durable against any process
+   * crash (SIGKILL, OOM) once it returns; an OS crash or power loss may roll back the last
+   * transactions, never corrupt the file. `FULL`: also survives power loss, at one fsync per commit.
+   */
+  synchronous?: 'NORMAL' | 'FULL';
+};
+
+export interface StoreDeps {
+  /** The wall clock; every stored time and every expiry check reads it (tests inject a fake). */
+  now: () => Date;
+}
+
+export interface Store {
+  readonly keys: KeyRepository;
+  readonly usage: UsageRepository;
+  readonly models: ModelRepository;
+  /** Closes the database. Idempotent; repositories must not be used afterwards. */
+  close(): Promise<void>;
+}
+
+// ── keys ─────────────────────────────────────────────────────────────────────────────────────────
+
+export type ApiKeyRole = 'admin' | 'member';
+
+/** An API key as the rest of Tessera sees it: never the secret, never its hash. */
+export interface ApiKeyRecord {
+  id: string;
+  name: string;
+  role: ApiKeyRole;
+  /** First characters of the secret (`sk-tess-AbCd`), to tell keys apart in lists. */
+  prefix: string;
+  /** The owning tenant; null until tenants exist (issue 5). */
+  tenantId: string | null;
+  createdAt: Date;
+  expiresAt: Date | null;
+  revokedAt: Date | null;
+  /** Coarse: updated at most once per `LAST_USED_GRANULARITY_MS` per key (keys.ts). */
+  lastUsedAt: Date | null;
+}
+
+export interface CreateKeyInput {
+  name: string;
+  role: ApiKeyRole;
+  tenantId?: string | null;
+  expiresAt?: Date | null;
+}
+
+export interface KeyRepository {
+  /** Creates a key. `secret` is returned here once and is not recoverable afterwards. */
+  create(input: CreateKeyInput): Promise<{ key: ApiKeyRecord; secret: string }>;
+  /** The key for a presented secret, or null when unknown, revoked or expired (at `deps.now()`). */
+  verify(secret: string): Promise<ApiKeyRecord | null>;
+  /** All keys, revoked and expired included, oldest first. */
+  list(): Promise<ApiKeyRecord[]>;
+  get(id: string): Promise<ApiKeyRecord | null>;
+  /**
+   * Revokes a key; effective for the next `verify`. Idempotent: revoking again keeps the first
+   * `revokedAt`. Returns the key as it now is, or null when no key has this id.
+   */
+  revoke(id: string): Promise<ApiKeyRecord | null>;
+  /** Number of keys ever created (revoked included): 0 means "first start". */
+  count(): Promise<number>;
+}
+
+// ── usage ────────────────────────────────────────────────────────────────────────────────────────
+
+export type UsageEndpoint = 'chat' | 'completion' | 'embedding';
+export type UsageOutcome = 'ok' | 'error' | 'aborted';
+
+export interface UsageInput {
+  /** Idempotency key: a second row with the same request id is ignored (first write wins). */
+  requestId: string;
+  /** The authenticated key; null only for requests that had none. */
+  keyId: string | null;
+  model: string;
+  endpoint: UsageEndpoint;
+  /** Tokens actually processed/produced (also for errors and aborts), non-negative integers. */
+  promptTokens: number;
+  completionTokens: number;
+  /** Prompt tokens served from a prefix cache (subset of promptTokens). Default 0. */
+  cachedPromptTokens?: number;
+  /** Milliseconds to the first token; null when none came. Stored rounded to whole ms. */
+  ttftMs: number | null;
+  /** Milliseconds from admission to the end. Stored rounded to whole ms. */
+  durationMs: number;
+  outcome: UsageOutcome;
+  errorCode?: string | null;
+  /** When the request started; default `deps.now()` at record time. */
+  createdAt?: Date;
+}
+
+export interface UsageRecord {
+  requestId: string;
+  keyId: string | null;
+  model: string;
+  endpoint: UsageEndpoint;
+  promptTokens: number;
+  completionTokens: number;
+  cachedPromptTokens: number;
+  ttftMs: number | null;
+  durationMs: number;
+  outcome: UsageOutcome;
+  errorCode: string | null;
+  createdAt: Date;
+}
+
+/** Time ranges are half-open: `from` inclusive, `to` exclusive. */
+export interface UsageQuery {
+  /** Most recent first; 1..10000. */
+  limit: number;
+  keyId?: string;
+  model?: string;
+  from?: Date;
+  to?: Date;
+}
+
+export type UsageGrouping = 'model' | 'key' | 'day';
+
+export interface UsageTotalsQuery {
+  from?: Date;
+  to?: Date;
+  /** `day` buckets by UTC calendar day (`YYYY-MM-DD`). */
+  by: UsageGrouping;
+}
+
+export interface UsageTotal {
+  /** The model name, the key id (null for key-less rows) or the UTC day `YYYY-MM-DD`. */
+  group: string | null;
+  requests: number;
+  /** Requests by outcome; ok = requests − errors − aborted. */
+  errors: number;
+  aborted: number;
+  promptTokens: number;
+  completionTokens: number;
+  cachedPromptTokens: number;
+}
+
+export interface UsageRepository {
+  /**
+   * Writes one row. Durable when the promise resolves (write-through, committed; see
+   * `StoreOptions.synchronous`). Idempotent by `requestId`: a replay resolves the same way and
+   * changes nothing (first write wins). Resolves to void so it plugs into the gateway's UsageSink.
+   */
+  record(row: UsageInput): Promise<void>;
+  list(query: UsageQuery): Promise<UsageRecord[]>;
+  /** Sums per group, ordered by group ascending. */
+  totals(query: UsageTotalsQuery): Promise<UsageTotal[]>;
+}
+
+// ── models ───────────────────────────────────────────────────────────────────────────────────────
+
+export type ModelEngineKind = 'llama' | 'openai' | 'fake';
+
+export interface AddModelInput {
+  name: string;
+  engine: ModelEngineKind;
+  /** GGUF path; required for engine `llama`. */
+  file?: string | null;
+  /** Base URL of an OpenAI-compatible upstream; required for engine `openai`. */
+  url?: string | null;
+  /** The upstream's bearer key (the operator's secret): stored, never listed. */
+  apiKey?: string | null;
+  upstreamModel?: string | null;
+  contextLength?: number | null;
+}
+
+/** A declared model as listings show it: `hasApiKey` instead of the key. */
+export interface ModelRecord {
+  name: string;
+  engine: ModelEngineKind;
+  file: string | null;
+  url: string | null;
+  upstreamModel: string | null;
+  contextLength: number | null;
+  hasApiKey: boolean;
+  createdAt: Date;
+}
+
+export interface ModelRepository {
+  /** Declares a model; throws `TesseraError('model_exists')` when the name is taken. */
+  add(input: AddModelInput): Promise<ModelRecord>;
+  /** Ordered by name. */
+  list(): Promise<ModelRecord[]>;
+  get(name: string): Promise<ModelRecord | null>;
+  /** Idempotent: returns whether a model was removed. */
+  remove(name: string): Promise<boolean>;
+  /** The upstream API key of a declared model, or null (no such model, or none set). */
+  getUpstreamSecret(name: string): Promise<string | null>;
+  /**
+   * Declarations with their secrets, for the composition root to build engines from. Nothing that
+   * renders to users may call this.
+   */
+  declarations(): Promise<ModelDeclaration[]>;
+}
