@@ -145,6 +145,14 @@ export class ClusterState {
     return sum;
   }
 
+  totalCapMilli(node: number): number {
+    let sum = 0;
+    for (let k = this.accStart[node] as number, end = this.accStart[node + 1] as number; k < end; k++) {
+      sum += this.accCap[k] as number;
+    }
+    return sum;
+  }
+
   acceleratorCount(node: number): number {
     return (this.accStart[node + 1] as number) - (this.accStart[node] as number);
   }

@@ -32,6 +32,9 @@ export interface TypicalOptions {
   readonly popularityThreshold: number;
   /** Count CPU-only demands as shapes (paper: true). */
   readonly includeCpuOnly: boolean;
+  /** How a shape's popularity is counted: one per demand (paper) or by accelerator milli-units
+   *  requested (CPU-only demands then count as one accelerator's worth). */
+  readonly weighting?: 'count' | 'acceleratorMilli';
 }
 
 export const PAPER_TYPICAL_OPTIONS: TypicalOptions = { popularityThreshold: 0.95, includeCpuOnly: true };
@@ -61,10 +64,11 @@ export function typicalDemands(workload: readonly Demand[], options: TypicalOpti
     const s = shapeOf(d);
     if (!options.includeCpuOnly && s.count === 0) continue;
     const key = `${s.cpuMilli}/${s.milli}/${s.count}/${s.typeKey}`;
+    const weight = options.weighting === 'acceleratorMilli' ? (s.count === 0 ? 1 : (s.milli * s.count) / 1000) : 1;
     const found = shapes.get(key);
-    if (found) found.n++;
-    else shapes.set(key, { ...s, n: 1 });
-    total++;
+    if (found) found.n += weight;
+    else shapes.set(key, { ...s, n: weight });
+    total += weight;
   }
   // Decreasing count; ties by decreasing (cpu, milli, count, type) — sort.Reverse of the simulator's Less.
   const list = [...shapes.values()].sort(

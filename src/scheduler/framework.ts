@@ -4,8 +4,10 @@
  * Modelled on the Kubernetes scheduler framework, as the FGD simulator runs it:
  * - every filter plugin must pass a node; the first failing plugin's reason is counted;
  * - each score plugin scores every feasible node, optionally normalizes, and is weighted;
- * - the host is a uniformly random choice among the nodes with the highest total score
- *   (Kubernetes' selectHost), drawn from the injected random source;
+ * - the host is a node with the highest total score; ties go to the node of lowest `rank` when a
+ *   rank is given (the FGD artefact's Kubernetes fork picks the lexicographically smallest node name,
+ *   and names carry a per-seed random prefix — in effect a fixed random priority order), otherwise to a
+ *   uniformly random one (stock Kubernetes' selectHost), drawn from the injected random source;
  * - the accelerator selector of the policy picks the device indices on the chosen node;
  * - reserve plugins run after the state has been updated; if one refuses, every reserve already
  *   done is undone (unreserve) and the state is restored.
@@ -69,9 +71,14 @@ export class Scheduler {
   private totals = new Float64Array(0);
   private partial = new Float64Array(0);
 
+  /**
+   * @param nodeRank optional tie-break priority per node index (lower wins); without it ties are
+   *   broken uniformly at random.
+   */
   constructor(
     readonly profile: Profile,
     private readonly random: RandomSource,
+    private readonly nodeRank?: Int32Array,
   ) {}
 
   /** Decides and reserves. On success the state already holds the placement. */
@@ -163,7 +170,22 @@ export class Scheduler {
       plugin.normalize?.(partial, count);
       for (let j = 0; j < count; j++) totals[j] = (totals[j] as number) + weight * (partial[j] as number);
     }
-    // Kubernetes selectHost: uniform among the maxima, by reservoir sampling in node order.
+    if (count === 1) return feasible[0] as number;
+    const rank = this.nodeRank;
+    if (rank) {
+      let best = feasible[0] as number;
+      let bestScore = totals[0] as number;
+      for (let j = 1; j < count; j++) {
+        const s = totals[j] as number;
+        const node = feasible[j] as number;
+        if (s > bestScore || (s === bestScore && (rank[node] as number) < (rank[best] as number))) {
+          bestScore = s;
+          best = node;
+        }
+      }
+      return best;
+    }
+    // Stock Kubernetes selectHost: uniform among the maxima, by reservoir sampling in node order.
     let best = feasible[0] as number;
     let bestScore = totals[0] as number;
     let ties = 1;

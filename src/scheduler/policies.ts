@@ -8,6 +8,7 @@
 import type { ClusterState } from './cluster-state.js';
 import { Scheduler, bestFitSelector, type AcceleratorSelector, type FilterPlugin, type Profile, type ReservePlugin, type ScorePlugin } from './framework.js';
 import { compileTypical, type CompiledTypical, type TypicalDemand } from './fragmentation.js';
+import type { Demand } from './model.js';
 import type { RandomSource } from './random.js';
 import { bestFitScore } from './plugins/best-fit.js';
 import { clusterMaxima, type ClusterMaxima } from './plugins/cluster-maxima.js';
@@ -27,6 +28,8 @@ export interface PluginContext {
   readonly maxima: ClusterMaxima;
   readonly maxAcceleratorsPerNode: number;
   readonly shared: Map<string, unknown>;
+  /** The workload the target shapes were drawn from, when known (policies may re-estimate). */
+  readonly workload: readonly Demand[];
 }
 
 type Factory<T> = (ctx: PluginContext) => T;
@@ -85,7 +88,7 @@ function shared<T>(ctx: PluginContext, key: string, make: () => T): T {
 }
 
 const fgd = (ctx: PluginContext) => shared(ctx, 'fgd', () => fgdPlugins(ctx.typical, ctx.maxAcceleratorsPerNode));
-const tessera = (ctx: PluginContext) => shared(ctx, 'tessera', () => tesseraPlugins(ctx.typical, ctx.maxAcceleratorsPerNode, ctx.maxima));
+const tessera = (ctx: PluginContext) => shared(ctx, 'tessera', () => tesseraPlugins(ctx));
 
 export function defaultRegistry(): PluginRegistry {
   return new PluginRegistry()
@@ -137,6 +140,10 @@ export interface PolicyOptions {
   /** Target workload for the fragmentation-aware policies. */
   readonly typical: readonly TypicalDemand[];
   readonly registry?: PluginRegistry;
+  /** The workload behind `typical`, for policies that estimate their own target. */
+  readonly workload?: readonly Demand[];
+  /** Tie-break priority per node (lower wins); default: uniformly random ties. */
+  readonly nodeRank?: Int32Array;
 }
 
 /** Builds a ready scheduler for a policy on one cluster. Throws on an unknown policy name. */
@@ -152,6 +159,7 @@ export function createScheduler(state: ClusterState, policy: string, options: Po
     maxima: clusterMaxima(state),
     maxAcceleratorsPerNode: maxAcc,
     shared: new Map(),
+    workload: options.workload ?? [],
   };
-  return new Scheduler((options.registry ?? defaultRegistry()).build(config, ctx), options.random);
+  return new Scheduler((options.registry ?? defaultRegistry()).build(config, ctx), options.random, options.nodeRank);
 }

@@ -4,7 +4,9 @@
  * 2. append uniformly drawn copies of workload demands while the requested accelerator total stays
  *    within `inflation` (1.3) × capacity (the simulator's tuneUpPods, including its check of one
  *    device's milli-units against the limit); if the workload already exceeds it, drop random demands;
- * 3. schedule one demand at a time, no departures and no retries, recording after each demand the
+ * 3. give the nodes a random priority order (the artefact prefixes node names with a random
+ *    permutation and its Kubernetes fork breaks score ties by the smallest name);
+ * 4. schedule one demand at a time, no departures and no retries, recording after each demand the
  *    arrived and used accelerator milli-units and the cluster's fragmentation.
  * The target workload of the fragmentation metric (and of FGD) is the original workload's.
  */
@@ -56,6 +58,16 @@ export function paperArrivals(specs: readonly DemandSpec[], capacityMilli: numbe
   return order;
 }
 
+/** Rank of each node (by index) in a random permutation of the nodes sorted by name. */
+export function randomRank(nodes: readonly NodeSpec[], random: RandomSource): Int32Array {
+  const byName = nodes.map((_, i) => i).sort((a, b) => ((nodes[a] as NodeSpec).name < (nodes[b] as NodeSpec).name ? -1 : 1));
+  const perm = byName.map((_, i) => i);
+  shuffleInPlace(perm, random);
+  const rank = new Int32Array(nodes.length);
+  byName.forEach((node, i) => (rank[node] = perm[i] as number));
+  return rank;
+}
+
 export function runPaperSeed(options: PaperRunOptions): RunSeries {
   const workload = [...options.workload].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   const state = new ClusterState(options.nodes);
@@ -63,7 +75,8 @@ export function runPaperSeed(options: PaperRunOptions): RunSeries {
   const typical = options.typical ?? typicalDemands(workload, PAPER_TYPICAL_OPTIONS);
   const specs = workload.map((d) => state.compile(d));
   const arrivals = paperArrivals(specs, state.totalAcceleratorMilli, options.inflation ?? 1.3, random);
-  const scheduler = createScheduler(state, options.policy, { random, typical });
+  const nodeRank = randomRank(options.nodes, random);
+  const scheduler = createScheduler(state, options.policy, { random, typical, nodeRank, workload });
   const meter = new FragMeter(state, compileTypical(state, typical));
   const n = arrivals.length;
   const arrivedMilli = new Float64Array(n);
