@@ -8,8 +8,8 @@ import tseslint from 'typescript-eslint';
  * build (tsconfig.json "include") and from lint until they compile together. See NOTES in README.
  */
 const WORK_IN_PROGRESS = [
-  'src/gateway/engine-factory.ts', 'src/gateway/default-model.ts', 'src/cli/**', 'src/main.ts', 'src/engines/llama/**',
-  'src/engines/openai/**', 'src/engines/conformance.ts', 'src/engines/mock-upstream*.ts', 'src/fleet/**', 'src/metering/**', 'src/models/**', 'src/scheduler/**', 'test/support/**', 'test/openai-api.test.ts', 'test/bad-input.test.ts', 'test/restart.test.ts', 'test/cli.test.ts', 'bench/**',
+  'src/gateway/engine-factory.ts', 'src/gateway/default-model.ts', 'src/cli/**', 'src/main.ts',
+  'src/engines/openai/**', 'src/engines/conformance.ts', 'src/engines/mock-upstream*.ts', 'src/fleet/**', 'src/metering/**', 'src/scheduler/**', 'test/support/**', 'test/openai-api.test.ts', 'test/bad-input.test.ts', 'test/restart.test.ts', 'test/cli.test.ts', 'bench/**',
 ];
 
 const units = ['core', 'store', 'api', 'gateway', 'engines', 'models', 'fleet', 'scheduler', 'metering', 'cli'];
@@ -19,7 +19,7 @@ const allowed = {
   core: [],
   store: ['core'],
   models: ['core'],
-  engines: ['core'],
+  engines: ['core', 'models'],
   scheduler: ['core'],
   metering: ['core', 'store'],
   fleet: ['core', 'store', 'scheduler', 'engines', 'models'],

@@ -12,7 +12,7 @@ import { buildServer } from './api/index.js';
 import type { Config, ModelDeclaration } from './core/config.js';
 import { TesseraError } from './core/errors.js';
 import { createEngineFactory } from './gateway/engine-factory.js';
-import { Gateway, ModelRouter, createGatewayMetrics } from './gateway/index.js';
+import { Gateway, ModelRouter, createGatewayMetrics, type ModelState } from './gateway/index.js';
 import { resolveDefaultModel } from './gateway/default-model.js';
 import { openStore, type Store } from './store/index.js';
 
@@ -89,7 +89,7 @@ export async function startTessera(config: Config, options: StartOptions = {}): 
   const threads = config.threads ?? availableParallelism();
   const createEngine = createEngineFactory({ gpu: config.gpu, threads, contextSize: config.contextSize, parallel: config.parallel, log });
   const declared: ModelDeclaration[] = [...config.models, ...(await store.models.declarations())];
-  const loads = declared.map((decl) => router.load(decl.name, () => createEngine(decl), new Date()));
+  const loads: Array<Promise<ModelState | undefined>> = declared.map((decl) => router.load(decl.name, () => createEngine(decl), new Date()));
   loads.push(
     resolveDefaultModel({ config, modelsDir, log, print }).then((decl) =>
       decl && !declared.some((d) => d.name === decl.name)

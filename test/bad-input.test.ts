@@ -12,7 +12,7 @@ describe('bad input', () => {
   let key: string;
   before(async () => {
     t = await startTestServer({ contextSize: 256, extra: { bodyLimit: 64 * 1024 } });
-    key = t.client.apiKey;
+    key = t.apiKey;
   });
   after(async () => {
     await t?.stop();

@@ -58,7 +58,9 @@ describe('tessera CLI', () => {
   it('prints the admin key once and serves the generated test model, saying its weights are random', async () => {
     assert.equal(output.match(/sk-tess-/g)?.length, 1, 'key printed exactly once');
     assert.match(output, /random weights/i);
-    const models = await (await fetch(`${url}/v1/models`, { headers: { authorization: `Bearer ${adminKey}` } })).json();
+    const models = (await (await fetch(`${url}/v1/models`, { headers: { authorization: `Bearer ${adminKey}` } })).json()) as {
+      data: Array<{ tessera: { random_weights: boolean } }>;
+    };
     assert.equal(models.data[0].tessera.random_weights, true);
   });
 

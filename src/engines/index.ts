@@ -1,2 +1,3 @@
 export type * from './types.js';
 export { createFakeEngine, type FakeEngineOptions } from './fake/index.js';
+export { createLlamaEngine, type LlamaEngineOptions } from './llama/index.js';

@@ -2,15 +2,12 @@
  * Which model a fresh server loads (issue 2, item 10): the configured one; else the catalog's
  * smallest Qwen instruct GGUF if installed or downloadable; else — offline — a generated tiny test
  * model, announced plainly because its output is noise.
- *
- * WORK IN PROGRESS: written against the planned src/models API (catalog, library, pull,
- * createTestModel), which had not landed when this was written.
  */
 import { existsSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import type { Config, ModelDeclaration } from '../core/config.js';
 import { TesseraError } from '../core/errors.js';
-import { createTestModel, defaultCatalogEntry, pullModel, resolveCatalogEntry } from '../models/index.js';
+import { createTestModel, defaultCatalogEntry, formatBytes, pullModel, resolveCatalogEntry, type PullProgress } from '../models/index.js';
 
 export const TEST_MODEL_NAME = 'tessera-tiny-random';
 
@@ -34,8 +31,8 @@ export async function resolveDefaultModel(deps: DefaultModelDeps): Promise<Model
     const entry = resolveCatalogEntry(config.model);
     if (!entry) throw new TesseraError('invalid_config', `Model "${config.model}" is not a file, an installed model, or a catalog name.`);
     if (config.offline) throw new TesseraError('invalid_config', `Model "${config.model}" is not installed and the server is offline.`);
-    const file = await pullModel({ source: entry.name, destDir: modelsDir });
-    return llama(entry.name, file);
+    const { path } = await pullModel({ source: entry.name, destDir: modelsDir, onProgress: progressLogger(log) });
+    return llama(entry.name, path);
   }
 
   const entry = defaultCatalogEntry();
@@ -44,7 +41,8 @@ export async function resolveDefaultModel(deps: DefaultModelDeps): Promise<Model
   if (!config.offline) {
     try {
       log.info({ model: entry.name }, 'downloading the default model');
-      return llama(entry.name, await pullModel({ source: entry.name, destDir: modelsDir }));
+      const { path } = await pullModel({ source: entry.name, destDir: modelsDir, retries: 1, onProgress: progressLogger(log) });
+      return llama(entry.name, path);
     } catch (err) {
       log.warn({ err: (err as Error).message }, 'the default model could not be downloaded');
     }
@@ -58,4 +56,16 @@ export async function resolveDefaultModel(deps: DefaultModelDeps): Promise<Model
   log.warn({ model: TEST_MODEL_NAME }, notice);
   print(notice);
   return llama(TEST_MODEL_NAME, testModel);
+}
+
+/** Logs a download's progress every 5%, so a server log shows a long pull moving. */
+function progressLogger(log: DefaultModelDeps['log']): (p: PullProgress) => void {
+  let lastStep = -1;
+  return (p) => {
+    if (!p.totalBytes) return;
+    const step = Math.floor((p.receivedBytes / p.totalBytes) * 20);
+    if (step === lastStep) return;
+    lastStep = step;
+    log.info({ model: p.name, percent: step * 5 }, `downloading ${p.name}: ${formatBytes(p.receivedBytes)} of ${formatBytes(p.totalBytes)}`);
+  };
 }

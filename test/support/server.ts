@@ -14,6 +14,7 @@ import { createTestModel } from '../../src/models/index.js';
 export interface TestServer {
   server: TesseraServer;
   client: OpenAI;
+  apiKey: string;
   model: string;
   dataDir: string;
   modelPath: string;
@@ -52,6 +53,7 @@ export async function startTestServer(
   const handle: TestServer = {
     server,
     client,
+    apiKey,
     model,
     dataDir,
     modelPath,

@@ -123,10 +123,10 @@ async function loadModel(llama: LoadedModel['llama'], modelPath: string): Promis
   }
 }
 
-/** Generated test models say so in their metadata (see src/models); their output is noise. */
+/** Generated test models say so in their metadata (`tessera.random_weights`, see src/models). */
 function hasRandomWeights(model: LlamaModel): boolean {
-  const general = model.fileInfo.metadata.general as Record<string, unknown> | undefined;
-  return [general?.name, general?.description].some((value) => typeof value === 'string' && /random/i.test(value));
+  const tessera = (model.fileInfo.metadata as Record<string, unknown>).tessera as { random_weights?: unknown } | undefined;
+  return tessera?.random_weights === true;
 }
 
 function checkOptions(options: LlamaEngineOptions): void {

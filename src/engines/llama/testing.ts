@@ -3,9 +3,10 @@
  * an engine configured the way CI can afford it (one thread: two test files run at once on two
  * cores; small contexts).
  */
-import { copyFile, mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createTestModel } from '../../models/index.js';
 import type { Engine, EngineEvent } from '../types.js';
 import { createLlamaEngine, type LlamaEngineOptions } from './engine.js';
 
@@ -17,7 +18,7 @@ export interface TinyModel {
 export async function makeTinyModel(): Promise<TinyModel> {
   const dir = await mkdtemp(join(tmpdir(), 'tessera-llama-'));
   const path = join(dir, 'tiny.gguf');
-  await copyFile('/tmp/tinygguf/tiny.gguf', path); // INTERIM until src/models createTestModel lands
+  await createTestModel(path, { size: 'tiny', seed: 11 });
   return { path, remove: () => rm(dir, { recursive: true, force: true }) };
 }
 
