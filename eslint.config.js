@@ -7,10 +7,7 @@ import tseslint from 'typescript-eslint';
  * Written but not yet integrated (the session that wrote them ran out of time): excluded from the
  * build (tsconfig.json "include") and from lint until they compile together. See NOTES in README.
  */
-const WORK_IN_PROGRESS = [
-  'src/gateway/engine-factory.ts', 'src/gateway/default-model.ts', 'src/cli/**', 'src/main.ts',
-  'src/engines/openai/**', 'src/engines/conformance.ts', 'src/engines/mock-upstream*.ts', 'src/fleet/**', 'src/metering/**', 'src/scheduler/**', 'test/support/**', 'test/openai-api.test.ts', 'test/bad-input.test.ts', 'test/restart.test.ts', 'test/cli.test.ts', 'bench/**',
-];
+const WORK_IN_PROGRESS = ['src/scheduler/**', 'src/cli/commands/sim.ts', 'bench/sched/**', 'bench/serve/**'];
 
 const units = ['core', 'store', 'api', 'gateway', 'engines', 'models', 'fleet', 'scheduler', 'metering', 'cli'];
 
@@ -42,10 +39,7 @@ function boundaryRules(unit) {
               group: [`../${u}/*`, `../../${u}/*`, `../../../${u}/*`, `../${u}`, `../../${u}`],
               message: `src/${unit} may not import src/${u} (see DESIGN.md, "Dependency direction").`,
             })),
-            {
-              group: ['**/main.js'],
-              message: 'Only the CLI reaches the composition root.',
-            },
+            ...(unit === 'cli' ? [] : [{ group: ['**/main.js'], message: 'Only the CLI reaches the composition root.' }]),
           ],
         },
       ],

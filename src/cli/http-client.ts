@@ -23,7 +23,7 @@ export async function callServer<T>(target: ServerTarget, method: string, path: 
       body: body === undefined ? undefined : JSON.stringify(body),
     });
   } catch (err) {
-    throw new Error(`Cannot reach Tessera at ${target.url} (${(err as Error).cause ?? (err as Error).message}). Is \`tessera serve\` running?`);
+    throw new Error(`Cannot reach Tessera at ${target.url} (${(err as Error).cause ?? (err as Error).message}). Is \`tessera serve\` running?`, { cause: err });
   }
   const payload = (await response.json().catch(() => null)) as { error?: { message: string; code: string } } | null;
   if (!response.ok) {

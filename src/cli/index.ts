@@ -8,7 +8,6 @@ import { chatCommand } from './commands/chat.js';
 import { keysCommand } from './commands/keys.js';
 import { modelsCommand } from './commands/models.js';
 import { serveCommand } from './commands/serve.js';
-import { simCommand } from './commands/sim.js';
 
 export async function main(argv: string[]): Promise<void> {
   const env = process.env;
@@ -20,6 +19,5 @@ export async function main(argv: string[]): Promise<void> {
   program.addCommand(chatCommand(env));
   program.addCommand(modelsCommand({ dataDir: () => resolve(env.TESSERA_DATA_DIR ?? './.tessera'), env }));
   program.addCommand(keysCommand(env));
-  program.addCommand(simCommand());
   await program.parseAsync(argv);
 }

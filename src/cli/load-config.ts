@@ -18,12 +18,12 @@ export function loadConfig(
     try {
       text = readFileSync(path, 'utf8');
     } catch (err) {
-      throw new Error(`Cannot read the config file ${path}: ${(err as Error).message}`);
+      throw new Error(`Cannot read the config file ${path}: ${(err as Error).message}`, { cause: err });
     }
     try {
       fileLayer = JSON.parse(text) as Record<string, unknown>;
     } catch (err) {
-      throw new Error(`The config file ${path} is not valid JSON: ${(err as Error).message}`);
+      throw new Error(`The config file ${path} is not valid JSON: ${(err as Error).message}`, { cause: err });
     }
   }
   return compileConfig(fileLayer, configFromEnv(env), flags);

@@ -48,6 +48,8 @@ export const errorCatalog = {
   download_failed: { status: 502, type: 'server_error', message: 'The download failed.' },
   checksum_mismatch: { status: 502, type: 'server_error', message: 'The downloaded file does not match its sha256.' },
   upstream_error: { status: 502, type: 'server_error', message: 'The upstream engine returned an error.' },
+  upstream_auth_failed: { status: 502, type: 'server_error', message: "The upstream engine rejected Tessera's credentials for this model." },
+  upstream_unavailable: { status: 503, type: 'service_unavailable', message: 'The upstream engine cannot be reached.' },
   model_not_ready: { status: 503, type: 'service_unavailable', message: 'The model is still loading.' },
   engine_overloaded: { status: 503, type: 'service_unavailable', message: 'The engine queue is full; retry later.' },
   internal_error: { status: 500, type: 'server_error', message: 'Internal error.' },

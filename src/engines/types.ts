@@ -11,6 +11,9 @@
  * - Every stream that starts ends with exactly one `done` event carrying the real token counts,
  *   also when `signal` aborts (finishReason `abort`, usage = tokens actually produced). Consumers
  *   that want to stop abort the signal and keep reading until `done`; they never `break` early.
+ * - The one exception: an engine that fails mid-generation (an upstream connection breaks) throws
+ *   a `TesseraError` from `next()` after the events it did produce; there is no honest `done` to
+ *   send. Consumers treat the throw as the end and record what was streamed.
  * - Text deltas concatenate to the full completion text (no `stop` sequence included).
  * - Token counts are the engine's own tokenizer counts, never estimates.
  */

@@ -4,7 +4,8 @@
  * `tiny` (a few hundred KB) is for unit tests; the `*-shape` sizes have the real dimensions of
  * Qwen2.5-0.5B / 7B, for benchmarks where the work per token must match the real model.
  */
-import { rename, rm } from 'node:fs/promises';
+import { mkdir, rename, rm } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import { TensorType, type WritableTensorType } from './gguf/format.js';
 import { gguf, writeGguf, type GgufValue, type TensorSpec, type WriteProgress } from './gguf/writer.js';
 import { constantF32, randomStream, randomTensorData } from './random-weights.js';
@@ -84,6 +85,7 @@ export async function createTestModel(path: string, options: CreateTestModelOpti
 
   const tensors = qwen2Tensors(shape, tensorType, seed);
   const partial = `${path}.partial`;
+  await mkdir(dirname(path), { recursive: true });
   await rm(partial, { force: true });
   try {
     const { bytes } = await writeGguf(partial, metadata, tensors, options.onProgress);

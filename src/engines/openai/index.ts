@@ -1,0 +1,1 @@
+export { createOpenAIUpstreamEngine, type OpenAIUpstreamEngineOptions } from './engine.js';

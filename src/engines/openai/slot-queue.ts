@@ -1,0 +1,52 @@
+/**
+ * At most `slots` requests in flight to the upstream; the rest wait first-in first-out. The
+ * upstream queues too, but counting here makes `stats()` true and bounds the connections held
+ * open (the keep-alive agent has exactly `slots` of them for generation).
+ */
+export class SlotQueue {
+  readonly slots: number;
+  #active = 0;
+  readonly #waiting: Array<(granted: boolean) => void> = [];
+
+  constructor(slots: number) {
+    this.slots = slots;
+  }
+
+  get active(): number {
+    return this.#active;
+  }
+
+  get queued(): number {
+    return this.#waiting.length;
+  }
+
+  /** Resolves true with a slot taken, or false when `signal` aborted first (no slot taken). */
+  acquire(signal: AbortSignal): Promise<boolean> {
+    if (signal.aborted) return Promise.resolve(false);
+    if (this.#active < this.slots && this.#waiting.length === 0) {
+      this.#active += 1;
+      return Promise.resolve(true);
+    }
+    return new Promise((resolve) => {
+      const grant = (granted: boolean) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(granted);
+      };
+      const onAbort = () => {
+        // An aborted waiter leaves the queue, so a later release wakes someone who still waits.
+        const index = this.#waiting.indexOf(grant);
+        if (index >= 0) this.#waiting.splice(index, 1);
+        resolve(false);
+      };
+      this.#waiting.push(grant);
+      signal.addEventListener('abort', onAbort, { once: true });
+    });
+  }
+
+  /** Hands the slot straight to the oldest waiter, so `active` never dips while others wait. */
+  release(): void {
+    const next = this.#waiting.shift();
+    if (next) next(true);
+    else this.#active -= 1;
+  }
+}
