@@ -2,7 +2,7 @@
  * Builds the HTTP server (Fastify). Pure wiring of the API units onto injected dependencies; it
  * does not listen — `main.ts` decides where.
  */
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import type { Registry } from 'prom-client';
 import type { Gateway, ModelRouter } from '../gateway/index.js';
 import type { Store } from '../store/index.js';
@@ -33,7 +33,8 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
       redact: ['req.headers.authorization', 'headers.authorization'],
     },
     genReqId: () => '',
-    disableRequestLogging: deps.logLevel !== 'debug' && deps.logLevel !== 'trace',
+    // Per-request access logs only at debug/trace: the hot path logs nothing by default.
+    logController: new LogController({ disableRequestLogging: deps.logLevel !== 'debug' && deps.logLevel !== 'trace' }),
   });
   app.decorateRequest('apiKey', null);
   installErrorHandling(app);

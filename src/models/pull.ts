@@ -90,8 +90,8 @@ export async function pullModel(options: PullOptions): Promise<PullResult> {
       const retryable = !(err instanceof TesseraError) && !options.signal?.aborted;
       if (!retryable || attempt >= retries) {
         if (err instanceof TesseraError) throw err;
-        throw new TesseraError('download_failed', `Downloading ${url} failed: ${(err as Error).message}. ` +
-          `${digest.bytes} bytes are kept in ${partial}; run pull again to resume.`, { cause: err });
+        const kept = digest.bytes > 0 ? ` ${digest.bytes} bytes are kept in ${partial}; run pull again to resume.` : '';
+        throw new TesseraError('download_failed', `Downloading ${url} failed: ${(err as Error).message}.${kept}`, { cause: err });
       }
       await new Promise((r) => setTimeout(r, (options.retryDelayMs ?? 1000) * (attempt + 1)));
     }

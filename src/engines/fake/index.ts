@@ -84,7 +84,9 @@ export function createFakeEngine(options: FakeEngineOptions): Engine {
       return;
     }
     let text = '';
+    let emitted = 0; // text[0, emitted) has been streamed; the rest may be the start of a stop string
     let produced = 0;
+    const stops = sampling.stop ?? [];
     try {
       for (; produced < maxTokens; produced++) {
         if (signal.aborted || closed) {
@@ -92,17 +94,20 @@ export function createFakeEngine(options: FakeEngineOptions): Engine {
           return;
         }
         if (options.tokenDelayMs) await sleep(options.tokenDelayMs);
-        const piece = `${WORDS[digest[produced % digest.length] % WORDS.length]} `;
-        const stopAt = sampling.stop?.map((s) => (text + piece).indexOf(s)).filter((i) => i >= 0).sort((a, b) => a - b)[0];
+        text += `${WORDS[digest[produced % digest.length] % WORDS.length]} `;
+        const stopAt = stops.map((s) => text.indexOf(s)).filter((i) => i >= 0).sort((a, b) => a - b)[0];
         if (stopAt !== undefined) {
-          const rest = (text + piece).slice(text.length, stopAt);
-          if (rest) yield { type: 'text', text: rest };
+          if (stopAt > emitted) yield { type: 'text', text: text.slice(emitted, stopAt) };
           yield { type: 'done', finishReason: 'stop', usage: { promptTokens, completionTokens: produced + 1 } };
           return;
         }
-        text += piece;
-        yield { type: 'text', text: piece };
+        const safeEnd = text.length - heldBack(text, stops);
+        if (safeEnd > emitted) {
+          yield { type: 'text', text: text.slice(emitted, safeEnd) };
+          emitted = safeEnd;
+        }
       }
+      if (text.length > emitted) yield { type: 'text', text: text.slice(emitted) };
       yield { type: 'done', finishReason: 'length', usage: { promptTokens, completionTokens: produced } };
     } finally {
       release();
@@ -140,4 +145,18 @@ export function createFakeEngine(options: FakeEngineOptions): Engine {
       closed = true;
     },
   };
+}
+
+/** Length of the longest suffix of `text` that could begin a stop string (held back until known). */
+function heldBack(text: string, stops: readonly string[]): number {
+  let longest = 0;
+  for (const stop of stops) {
+    for (let k = Math.min(stop.length - 1, text.length); k > longest; k--) {
+      if (text.endsWith(stop.slice(0, k))) {
+        longest = k;
+        break;
+      }
+    }
+  }
+  return longest;
 }
