@@ -8,7 +8,7 @@ import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Registry, collectDefaultMetrics } from 'prom-client';
 import pino, { type Logger } from 'pino';
-import { buildServer } from './api/index.js';
+import { buildServer, keyVerifierFromStore } from './api/index.js';
 import type { Config, ModelDeclaration } from './core/config.js';
 import { TesseraError } from './core/errors.js';
 import { createEngineFactory } from './gateway/engine-factory.js';
@@ -71,10 +71,7 @@ export async function startTessera(config: Config, options: StartOptions = {}): 
     gateway,
     router,
     metricsRegistry: registry,
-    verifyKey: async (secret) => {
-      const key = await store.keys.verify(secret);
-      return key && { id: key.id, role: key.role, tenantId: key.tenantId };
-    },
+    verifyKey: keyVerifierFromStore(store.keys),
     bodyLimit: config.bodyLimit,
     logLevel: config.logLevel,
     version: VERSION,

@@ -11,7 +11,7 @@ import { performance } from 'node:perf_hooks';
 import type { FastifyInstance } from 'fastify';
 import OpenAI from 'openai';
 import { Registry } from 'prom-client';
-import { buildServer } from '../src/api/index.js';
+import { buildServer, keyVerifierFromStore } from '../src/api/index.js';
 import { createFakeEngine } from '../src/engines/index.js';
 import { Gateway, ModelRouter, createGatewayMetrics } from '../src/gateway/index.js';
 import { openStore, type Store } from '../src/store/index.js';
@@ -45,10 +45,7 @@ describe('OpenAI API on the fake engine', () => {
       gateway,
       router,
       metricsRegistry: registry,
-      verifyKey: async (s) => {
-        const key = await store.keys.verify(s);
-        return key && { id: key.id, role: key.role, tenantId: key.tenantId };
-      },
+    verifyKey: keyVerifierFromStore(store.keys),
       bodyLimit: 64 * 1024,
       logLevel: 'silent',
       version: 'test',

@@ -7,8 +7,10 @@ import { TesseraError } from '../core/errors.js';
 
 export interface AuthenticatedKey {
   id: string;
-  role: 'admin' | 'member';
-  tenantId: string | null;
+  role: 'admin' | 'tenant_admin' | 'member';
+  tenantId: string;
+  /** Models this key may call; null = all. */
+  allowedModels: string[] | null;
 }
 
 export type KeyVerifier = (secret: string) => Promise<AuthenticatedKey | null>;
@@ -23,6 +25,14 @@ export function bearerSecret(header: string | undefined): string | null {
   if (!header) return null;
   const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
   return match ? match[1] : null;
+}
+
+/** Adapts the key store to the verifier the HTTP layer needs (a key record carries more). */
+export function keyVerifierFromStore(keys: { verify(secret: string): Promise<AuthenticatedKey | null> }): KeyVerifier {
+  return async (secret) => {
+    const key = await keys.verify(secret);
+    return key && { id: key.id, role: key.role, tenantId: key.tenantId, allowedModels: key.allowedModels };
+  };
 }
 
 export function requireKey(verify: KeyVerifier) {

@@ -1,2 +1,2 @@
 export { buildServer, type ServerDeps } from './server.js';
-export { bearerSecret, type AuthenticatedKey, type KeyVerifier } from './auth.js';
+export { bearerSecret, keyVerifierFromStore, type AuthenticatedKey, type KeyVerifier } from './auth.js';

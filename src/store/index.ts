@@ -5,8 +5,27 @@
 export { openStore } from './store.js';
 export { LAST_USED_GRANULARITY_MS } from './keys.js';
 export { SECRET_PREFIX } from './key-secret.js';
+export { PLATFORM_TENANT_ID } from './migrations/0002_tenants_billing.js';
 export type {
   AddModelInput,
+  AllowanceRecord,
+  AuditEntry,
+  AuditRepository,
+  BillingBatch,
+  BillingRepository,
+  ChipPriceRecord,
+  InflightRecord,
+  LedgerEntry,
+  LedgerInput,
+  LedgerKind,
+  LedgerQuery,
+  ModelPriceRecord,
+  RateLimitRecord,
+  TenantInput,
+  TenantKind,
+  TenantPatch,
+  TenantRecord,
+  TenantRepository,
   ApiKeyRecord,
   ApiKeyRole,
   CreateKeyInput,

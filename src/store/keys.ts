@@ -11,6 +11,7 @@ import type { Kysely, Selectable } from 'kysely';
 import { TesseraError } from '../core/errors.js';
 import { newId } from '../core/ids.js';
 import { displayPrefix, generateSecret, hashSecret } from './key-secret.js';
+import { PLATFORM_TENANT_ID } from './migrations/0002_tenants_billing.js';
 import type { ApiKeysTable, Database } from './schema.js';
 import { fromStoredTime, fromStoredTimeOrNull, toStoredTime } from './time.js';
 import type { ApiKeyRecord, CreateKeyInput, KeyRepository, StoreDeps } from './types.js';
@@ -27,6 +28,8 @@ const recordColumns = [
   'role',
   'tenant_id',
   'prefix',
+  'allowed_models',
+  'labels',
   'created_at',
   'expires_at',
   'revoked_at',
@@ -52,17 +55,26 @@ export function createKeyRepository(db: Kysely<Database>, deps: StoreDeps): KeyR
         id: newId('key'),
         name: input.name,
         role: input.role,
-        tenant_id: input.tenantId ?? null,
+        tenant_id: input.tenantId ?? PLATFORM_TENANT_ID,
         prefix: displayPrefix(secret),
+        allowed_models: input.allowedModels ? JSON.stringify(input.allowedModels) : null,
+        labels: input.labels ? JSON.stringify(input.labels) : null,
         created_at: toStoredTime(deps.now()),
         expires_at: input.expiresAt ? toStoredTime(input.expiresAt) : null,
         revoked_at: null,
         last_used_at: null,
       };
-      await db
-        .insertInto('api_keys')
-        .values({ ...row, secret_hash: hashSecret(secret) })
-        .execute();
+      try {
+        await db
+          .insertInto('api_keys')
+          .values({ ...row, secret_hash: hashSecret(secret) })
+          .execute();
+      } catch (err) {
+        if (/FOREIGN KEY/i.test(String(err))) {
+          throw new TesseraError('not_found', `No tenant has the id '${row.tenant_id}'.`, { param: 'tenant_id', cause: err });
+        }
+        throw err;
+      }
       return { key: toRecord(row), secret };
     },
 
@@ -88,8 +100,10 @@ export function createKeyRepository(db: Kysely<Database>, deps: StoreDeps): KeyR
       return toRecord(row);
     },
 
-    async list() {
-      const rows = await selectKeys().orderBy('created_at').orderBy('id').execute();
+    async list(filter = {}) {
+      let query = selectKeys();
+      if (filter.tenantId !== undefined) query = query.where('tenant_id', '=', filter.tenantId);
+      const rows = await query.orderBy('created_at').orderBy('id').execute();
       return rows.map(toRecord);
     },
 
@@ -124,8 +138,14 @@ function validateCreate(input: CreateKeyInput): void {
   if (typeof input.name !== 'string' || input.name.trim().length === 0) {
     throw new TesseraError('invalid_request', 'A key needs a non-empty name.', { param: 'name' });
   }
-  if (input.role !== 'admin' && input.role !== 'member') {
-    throw new TesseraError('invalid_request', `role must be 'admin' or 'member'.`, { param: 'role' });
+  if (!['admin', 'tenant_admin', 'member'].includes(input.role)) {
+    throw new TesseraError('invalid_request', `role must be 'admin', 'tenant_admin' or 'member'.`, { param: 'role' });
+  }
+  if (input.allowedModels && !(Array.isArray(input.allowedModels) && input.allowedModels.every((m) => typeof m === 'string' && m))) {
+    throw new TesseraError('invalid_request', 'allowed_models must be a list of model names.', { param: 'allowed_models' });
+  }
+  if (input.labels && Object.values(input.labels).some((v) => typeof v !== 'string')) {
+    throw new TesseraError('invalid_request', 'labels must map names to strings.', { param: 'labels' });
   }
   if (input.expiresAt && !Number.isFinite(input.expiresAt.getTime())) {
     throw new TesseraError('invalid_request', 'expiresAt is not a valid date.', { param: 'expires_at' });
@@ -139,6 +159,8 @@ function toRecord(row: KeyRow): ApiKeyRecord {
     role: row.role,
     prefix: row.prefix,
     tenantId: row.tenant_id,
+    allowedModels: row.allowed_models === null ? null : (JSON.parse(row.allowed_models) as string[]),
+    labels: row.labels === null ? null : (JSON.parse(row.labels) as Record<string, string>),
     createdAt: fromStoredTime(row.created_at),
     expiresAt: fromStoredTimeOrNull(row.expires_at),
     revokedAt: fromStoredTimeOrNull(row.revoked_at),

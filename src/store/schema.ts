@@ -9,12 +9,15 @@
 export interface ApiKeysTable {
   id: string;
   name: string;
-  role: 'admin' | 'member';
-  /** Nullable until tenants exist; issue 5 makes every key belong to one. */
-  tenant_id: string | null;
+  role: 'admin' | 'tenant_admin' | 'member';
+  tenant_id: string;
   /** Lowercase hex sha256 of the secret; unique. */
   secret_hash: string;
   prefix: string;
+  /** JSON array of model names, or null for every model. */
+  allowed_models: string | null;
+  /** JSON object of string labels, or null. */
+  labels: string | null;
   created_at: string;
   expires_at: string | null;
   revoked_at: string | null;
@@ -49,8 +52,108 @@ export interface ModelsTable {
   created_at: string;
 }
 
+export interface TenantsTable {
+  id: string;
+  name: string;
+  kind: 'internal' | 'external';
+  monthly_limit_micros: number | null;
+  limit_mode: 'hard' | 'soft';
+  /** 0 or 1 (portable boolean). */
+  prepaid: number;
+  created_at: string;
+}
+
+export interface RateLimitsTable {
+  scope: 'key' | 'tenant';
+  scope_id: string;
+  model: string;
+  rpm: number | null;
+  tpm: number | null;
+}
+
+export interface ModelPricesTable {
+  id: string;
+  model: string;
+  effective_from: string;
+  input_per_mtok: number;
+  cached_input_per_mtok: number;
+  output_per_mtok: number;
+  created_at: string;
+}
+
+export interface ChipPricesTable {
+  id: string;
+  chip_type: string;
+  effective_from: string;
+  per_hour: number;
+  created_at: string;
+}
+
+export interface AllowancesTable {
+  id: string;
+  tenant_id: string;
+  model: string;
+  tokens: number;
+  expires_at: string;
+  created_at: string;
+}
+
+export interface LedgerTable {
+  id: string;
+  tenant_id: string;
+  kind: 'usage' | 'credit' | 'adjustment';
+  request_id: string | null;
+  key_id: string | null;
+  model: string | null;
+  prompt_tokens: number;
+  cached_tokens: number;
+  completion_tokens: number;
+  allowance_tokens: number;
+  chip_type: string | null;
+  accelerator_ms: number;
+  amount_micros: number;
+  price_id: string | null;
+  occurred_at: string;
+  created_at: string;
+  note: string | null;
+}
+
+export interface InflightTable {
+  request_id: string;
+  tenant_id: string;
+  key_id: string | null;
+  model: string;
+  endpoint: string;
+  reserved_micros: number;
+  prompt_tokens: number;
+  completion_tokens: number;
+  started_at: string;
+  updated_at: string;
+}
+
+export interface AuditLogTable {
+  id: string;
+  at: string;
+  actor_key_id: string | null;
+  actor_tenant_id: string | null;
+  action: string;
+  target_type: string;
+  target_id: string | null;
+  tenant_id: string | null;
+  before: string | null;
+  after: string | null;
+}
+
 export interface Database {
   api_keys: ApiKeysTable;
   usage_records: UsageRecordsTable;
   models: ModelsTable;
+  tenants: TenantsTable;
+  rate_limits: RateLimitsTable;
+  model_prices: ModelPricesTable;
+  chip_prices: ChipPricesTable;
+  allowances: AllowancesTable;
+  ledger: LedgerTable;
+  inflight: InflightTable;
+  audit_log: AuditLogTable;
 }

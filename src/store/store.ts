@@ -10,6 +10,9 @@ import { createModelRepository } from './models.js';
 import type { Database } from './schema.js';
 import type { Store, StoreDeps, StoreOptions } from './types.js';
 import { createUsageRepository } from './usage.js';
+import { createTenantRepository } from './tenants.js';
+import { createBillingRepository } from './billing.js';
+import { createAuditRepository } from './audit.js';
 
 /**
  * Opens (creating if missing) and migrates the database. Safe to call on every start: migrations
@@ -29,6 +32,9 @@ export async function openStore(options: StoreOptions, deps: StoreDeps): Promise
     keys: createKeyRepository(db, deps),
     usage: createUsageRepository(db, deps),
     models: createModelRepository(db, deps),
+    tenants: createTenantRepository(db, deps),
+    billing: createBillingRepository(db, deps),
+    audit: createAuditRepository(db, deps),
     close() {
       closing ??= db.destroy();
       return closing;

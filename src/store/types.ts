@@ -31,13 +31,20 @@ export interface Store {
   readonly keys: KeyRepository;
   readonly usage: UsageRepository;
   readonly models: ModelRepository;
+  readonly tenants: TenantRepository;
+  readonly billing: BillingRepository;
+  readonly audit: AuditRepository;
   /** Closes the database. Idempotent; repositories must not be used afterwards. */
   close(): Promise<void>;
 }
 
 // ── keys ─────────────────────────────────────────────────────────────────────────────────────────
 
-export type ApiKeyRole = 'admin' | 'member';
+/**
+ * `admin`: the platform operator (every tenant, prices, models). `tenant_admin`: its own tenant's
+ * keys, usage, budget and statements. `member`: inference, and its own key's usage.
+ */
+export type ApiKeyRole = 'admin' | 'tenant_admin' | 'member';
 
 /** An API key as the rest of Tessera sees it: never the secret, never its hash. */
 export interface ApiKeyRecord {
@@ -46,8 +53,11 @@ export interface ApiKeyRecord {
   role: ApiKeyRole;
   /** First characters of the secret (`sk-tess-AbCd`), to tell keys apart in lists. */
   prefix: string;
-  /** The owning tenant; null until tenants exist (issue 5). */
-  tenantId: string | null;
+  /** The owning tenant. */
+  tenantId: string;
+  /** Models this key may call; null = every model. */
+  allowedModels: string[] | null;
+  labels: Record<string, string> | null;
   createdAt: Date;
   expiresAt: Date | null;
   revokedAt: Date | null;
@@ -58,8 +68,11 @@ export interface ApiKeyRecord {
 export interface CreateKeyInput {
   name: string;
   role: ApiKeyRole;
-  tenantId?: string | null;
+  /** Default: the `platform` tenant created by migration 0002. */
+  tenantId?: string;
   expiresAt?: Date | null;
+  allowedModels?: string[] | null;
+  labels?: Record<string, string> | null;
 }
 
 export interface KeyRepository {
@@ -67,8 +80,8 @@ export interface KeyRepository {
   create(input: CreateKeyInput): Promise<{ key: ApiKeyRecord; secret: string }>;
   /** The key for a presented secret, or null when unknown, revoked or expired (at `deps.now()`). */
   verify(secret: string): Promise<ApiKeyRecord | null>;
-  /** All keys, revoked and expired included, oldest first. */
-  list(): Promise<ApiKeyRecord[]>;
+  /** All keys (of one tenant when given), revoked and expired included, oldest first. */
+  list(filter?: { tenantId?: string }): Promise<ApiKeyRecord[]>;
   get(id: string): Promise<ApiKeyRecord | null>;
   /**
    * Revokes a key; effective for the next `verify`. Idempotent: revoking again keeps the first
@@ -208,4 +221,181 @@ export interface ModelRepository {
    * renders to users may call this.
    */
   declarations(): Promise<ModelDeclaration[]>;
+}
+
+// ── tenants ──────────────────────────────────────────────────────────────────────────────────────
+
+export type TenantKind = 'internal' | 'external';
+
+export interface TenantRecord {
+  id: string;
+  name: string;
+  kind: TenantKind;
+  /** Monthly spend limit in micro-units; null = none. */
+  monthlyLimitMicros: number | null;
+  /** hard: refuse requests past the limit; soft: serve and alert. */
+  limitMode: 'hard' | 'soft';
+  /** Prepaid tenants spend only their balance (credits − charges). */
+  prepaid: boolean;
+  createdAt: Date;
+}
+
+export interface TenantInput {
+  name: string;
+  kind: TenantKind;
+  monthlyLimitMicros?: number | null;
+  limitMode?: 'hard' | 'soft';
+  prepaid?: boolean;
+}
+
+export type TenantPatch = Partial<Omit<TenantInput, 'name' | 'kind'>>;
+
+export interface RateLimitRecord {
+  scope: 'key' | 'tenant';
+  scopeId: string;
+  /** null = every model. */
+  model: string | null;
+  rpm: number | null;
+  tpm: number | null;
+}
+
+export interface AllowanceRecord {
+  id: string;
+  tenantId: string;
+  model: string;
+  tokens: number;
+  expiresAt: Date;
+  createdAt: Date;
+}
+
+export interface TenantRepository {
+  /** Throws `invalid_request` (param `name`) when the name is taken or empty. */
+  create(input: TenantInput): Promise<TenantRecord>;
+  list(): Promise<TenantRecord[]>;
+  get(id: string): Promise<TenantRecord | null>;
+  /** Null when no tenant has this id. */
+  update(id: string, patch: TenantPatch): Promise<TenantRecord | null>;
+  /** Sets (or, with both limits null, removes) a rate limit. */
+  setRateLimit(limit: RateLimitRecord): Promise<void>;
+  rateLimits(): Promise<RateLimitRecord[]>;
+  addAllowance(input: { tenantId: string; model: string; tokens: number; expiresAt: Date }): Promise<AllowanceRecord>;
+  allowances(tenantId?: string): Promise<AllowanceRecord[]>;
+}
+
+// ── billing: prices, ledger, requests in flight ──────────────────────────────────────────────────
+
+export interface ModelPriceRecord {
+  id: string;
+  model: string;
+  effectiveFrom: Date;
+  /** Micro-units per million tokens. */
+  inputPerMTok: number;
+  cachedInputPerMTok: number;
+  outputPerMTok: number;
+  createdAt: Date;
+}
+
+export interface ChipPriceRecord {
+  id: string;
+  chipType: string;
+  effectiveFrom: Date;
+  /** Micro-units per accelerator-hour. */
+  perHour: number;
+  createdAt: Date;
+}
+
+export type LedgerKind = 'usage' | 'credit' | 'adjustment';
+
+export interface LedgerEntry {
+  id: string;
+  tenantId: string;
+  kind: LedgerKind;
+  requestId: string | null;
+  keyId: string | null;
+  model: string | null;
+  promptTokens: number;
+  cachedTokens: number;
+  completionTokens: number;
+  allowanceTokens: number;
+  chipType: string | null;
+  acceleratorMs: number;
+  /** Charges positive, credits negative; integer micro-units. */
+  amountMicros: number;
+  priceId: string | null;
+  /** When the priced event happened (a request's start). */
+  occurredAt: Date;
+  createdAt: Date;
+  note: string | null;
+}
+
+export type LedgerInput = Omit<LedgerEntry, 'id' | 'createdAt'>;
+
+export interface InflightRecord {
+  requestId: string;
+  tenantId: string;
+  keyId: string | null;
+  model: string;
+  endpoint: UsageEndpoint;
+  reservedMicros: number;
+  promptTokens: number;
+  completionTokens: number;
+  startedAt: Date;
+}
+
+/** One group commit of the metering journal: applied in a single transaction, in this order. */
+export interface BillingBatch {
+  begin: InflightRecord[];
+  progress: Array<{ requestId: string; promptTokens: number; completionTokens: number }>;
+  /** Ledger entries to append; a request id already in the ledger is skipped (idempotent). */
+  settle: Array<{ entry: LedgerInput; usage?: UsageInput }>;
+  /** In-flight rows to delete (settled or released). */
+  finish: string[];
+}
+
+export interface LedgerQuery {
+  tenantId?: string;
+  keyId?: string;
+  from?: Date;
+  to?: Date;
+  /** Oldest first; default 1000, at most 100000. */
+  limit?: number;
+}
+
+export interface BillingRepository {
+  addModelPrice(input: Omit<ModelPriceRecord, 'id' | 'createdAt'>): Promise<ModelPriceRecord>;
+  modelPrices(model?: string): Promise<ModelPriceRecord[]>;
+  addChipPrice(input: Omit<ChipPriceRecord, 'id' | 'createdAt'>): Promise<ChipPriceRecord>;
+  chipPrices(): Promise<ChipPriceRecord[]>;
+  /** Applies a journal batch atomically; durable when it resolves. */
+  commit(batch: BillingBatch): Promise<void>;
+  /** Appends one entry (credits and adjustments); idempotent by request id when it has one. */
+  append(entry: LedgerInput): Promise<LedgerEntry | null>;
+  ledger(query: LedgerQuery): Promise<LedgerEntry[]>;
+  /** Per tenant: the sum of all amounts, and of charges since `monthStart`, in micro-units. */
+  balances(monthStart: Date): Promise<Array<{ tenantId: string; netMicros: number; monthChargesMicros: number }>>;
+  /** Allowance tokens used per (tenant, model) since each allowance was granted. */
+  allowanceUse(): Promise<Array<{ tenantId: string; model: string; tokens: number }>>;
+  inflight(): Promise<InflightRecord[]>;
+}
+
+// ── audit ────────────────────────────────────────────────────────────────────────────────────────
+
+export interface AuditEntry {
+  id: string;
+  at: Date;
+  actorKeyId: string | null;
+  actorTenantId: string | null;
+  action: string;
+  targetType: string;
+  targetId: string | null;
+  /** The tenant the change concerns (what a tenant admin may see). */
+  tenantId: string | null;
+  before: unknown;
+  after: unknown;
+}
+
+export interface AuditRepository {
+  append(entry: Omit<AuditEntry, 'id' | 'at'>): Promise<AuditEntry>;
+  /** Newest first. */
+  list(query: { tenantId?: string; limit?: number }): Promise<AuditEntry[]>;
 }

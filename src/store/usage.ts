@@ -31,7 +31,7 @@ const OUTCOMES = new Set(['ok', 'error', 'aborted']);
 export function createUsageRepository(db: Kysely<Database>, deps: StoreDeps): UsageRepository {
   return {
     async record(input: UsageInput) {
-      const row = toRow(input, deps.now);
+      const row = toUsageRow(input, deps.now);
       await db
         .insertInto('usage_records')
         .values(row)
@@ -97,7 +97,7 @@ export function createUsageRepository(db: Kysely<Database>, deps: StoreDeps): Us
   };
 }
 
-function toRow(input: UsageInput, now: () => Date): Selectable<UsageRecordsTable> {
+export function toUsageRow(input: UsageInput, now: () => Date): Selectable<UsageRecordsTable> {
   if (typeof input.requestId !== 'string' || input.requestId.length === 0) invalid('requestId', 'must be a non-empty string');
   if (typeof input.model !== 'string' || input.model.length === 0) invalid('model', 'must be a non-empty string');
   if (!ENDPOINTS.has(input.endpoint)) invalid('endpoint', `is '${String(input.endpoint)}'`);

@@ -2,9 +2,10 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { it } from 'node:test';
 import { LAST_USED_GRANULARITY_MS } from '../keys.js';
+import { PLATFORM_TENANT_ID } from '../migrations/0002_tenants_billing.js';
 import { type NewDatabase, T0, withStore } from './harness.js';
 
-const RECORD_FIELDS = ['createdAt', 'expiresAt', 'id', 'lastUsedAt', 'name', 'prefix', 'revokedAt', 'role', 'tenantId'];
+const RECORD_FIELDS = ['allowedModels', 'createdAt', 'expiresAt', 'id', 'labels', 'lastUsedAt', 'name', 'prefix', 'revokedAt', 'role', 'tenantId'];
 
 export function keyConformance(newDatabase: NewDatabase): void {
   it('creates a key whose secret verifies and whose record holds neither secret nor hash', () =>
@@ -15,7 +16,7 @@ export function keyConformance(newDatabase: NewDatabase): void {
       assert.deepEqual(Object.keys(key).sort(), RECORD_FIELDS);
       assert.deepEqual(
         { name: key.name, role: key.role, tenantId: key.tenantId, createdAt: key.createdAt, expiresAt: key.expiresAt },
-        { name: 'ci', role: 'member', tenantId: null, createdAt: T0, expiresAt: null },
+        { name: 'ci', role: 'member', tenantId: PLATFORM_TENANT_ID, createdAt: T0, expiresAt: null },
       );
       const hash = createHash('sha256').update(secret).digest('hex');
       for (const shown of [key, await store.keys.get(key.id), ...(await store.keys.list())]) {
@@ -38,13 +39,17 @@ export function keyConformance(newDatabase: NewDatabase): void {
   it('keeps tenant ids, lists oldest first and counts revoked keys too', () =>
     withStore(newDatabase, async (store, clock) => {
       assert.equal(await store.keys.count(), 0);
+      const acme = await store.tenants.create({ name: 'acme', kind: 'external' });
       const first = await store.keys.create({ name: 'first', role: 'admin' });
       clock.advance(1000);
-      const second = await store.keys.create({ name: 'second', role: 'member', tenantId: 'ten-acme' });
-      assert.equal(second.key.tenantId, 'ten-acme');
-      assert.equal((await store.keys.verify(second.secret))?.tenantId, 'ten-acme');
+      const second = await store.keys.create({ name: 'second', role: 'tenant_admin', tenantId: acme.id, allowedModels: ['m1'], labels: { team: 'x' } });
+      assert.equal(second.key.tenantId, acme.id);
+      assert.deepEqual([second.key.allowedModels, second.key.labels], [['m1'], { team: 'x' }]);
+      assert.equal((await store.keys.verify(second.secret))?.tenantId, acme.id);
+      await assert.rejects(store.keys.create({ name: 'x', role: 'member', tenantId: 'tnt_missing' }), { code: 'not_found' });
       await store.keys.revoke(first.key.id);
       assert.deepEqual((await store.keys.list()).map((k) => k.name), ['first', 'second']);
+      assert.deepEqual((await store.keys.list({ tenantId: acme.id })).map((k) => k.name), ['second']);
       assert.equal(await store.keys.count(), 2);
       assert.notEqual(first.secret, second.secret);
       assert.equal(await store.keys.get('key-missing'), null);
