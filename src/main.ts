@@ -14,6 +14,7 @@ import { TesseraError } from './core/errors.js';
 import { createEngineFactory } from './gateway/engine-factory.js';
 import { Gateway, ModelRouter, createGatewayMetrics, type ModelState } from './gateway/index.js';
 import { resolveDefaultModel } from './gateway/default-model.js';
+import { Meter } from './metering/index.js';
 import { openStore, type Store } from './store/index.js';
 
 export interface TesseraServer {
@@ -21,6 +22,7 @@ export interface TesseraServer {
   config: Config;
   store: Store;
   router: ModelRouter;
+  meter: Meter;
   /** The admin key's secret when this start created it (first start), else null. */
   adminKey: string | null;
   close(): Promise<void>;
@@ -54,6 +56,15 @@ export async function startTessera(config: Config, options: StartOptions = {}): 
     print(`\nCreated the admin API key. It is shown only this once; store it now:\n\n    ${adminKey}\n`);
   }
 
+  const meter = new Meter({
+    store,
+    now: () => new Date(),
+    monotonicMs: () => performance.now(),
+    onAlert: (tenant, message) => log.warn({ tenant: tenant.id }, message),
+  });
+  const { recovered } = await meter.start();
+  if (recovered > 0) log.warn({ recovered }, 'settled requests that were running when the server stopped');
+
   const router = new ModelRouter();
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
@@ -64,6 +75,7 @@ export async function startTessera(config: Config, options: StartOptions = {}): 
     monotonicMs: () => performance.now(),
     maxQueue: config.maxQueue,
     onUsageError: (err, row) => log.error({ err, requestId: row.requestId }, 'usage record failed'),
+    meter,
   });
 
   const app = buildServer({
@@ -72,6 +84,7 @@ export async function startTessera(config: Config, options: StartOptions = {}): 
     router,
     metricsRegistry: registry,
     verifyKey: keyVerifierFromStore(store.keys),
+    meter,
     bodyLimit: config.bodyLimit,
     logLevel: config.logLevel,
     version: VERSION,
@@ -108,12 +121,14 @@ export async function startTessera(config: Config, options: StartOptions = {}): 
     config,
     store,
     router,
+    meter,
     adminKey,
     close() {
       closing ??= (async () => {
         await app.close();
         await loaded.catch(() => undefined);
         await router.closeAll();
+        await meter.journal.drain();
         await store.close();
       })();
       return closing;

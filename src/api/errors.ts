@@ -27,6 +27,7 @@ export function installErrorHandling(app: FastifyInstance): void {
     const known = isTesseraError(err) ? err : fromFastifyError(err);
     if (known) {
       if (known.status >= 500) request.log.warn({ code: known.code }, known.message);
+      if (known.retryAfterSeconds !== null) reply.header('retry-after', String(Math.max(1, Math.ceil(known.retryAfterSeconds))));
       return reply.code(known.status).send(known.toJSON());
     }
     request.log.error({ err }, 'unhandled error');

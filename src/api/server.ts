@@ -5,6 +5,7 @@
 import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import type { Registry } from 'prom-client';
 import type { Gateway, ModelRouter } from '../gateway/index.js';
+import type { Meter } from '../metering/index.js';
 import type { Store } from '../store/index.js';
 import { registerKeyRoutes } from './admin/keys.js';
 import { requireKey, type KeyVerifier } from './auth.js';
@@ -18,6 +19,8 @@ export interface ServerDeps {
   router: ModelRouter;
   metricsRegistry: Registry;
   verifyKey: KeyVerifier;
+  /** Billing admin (tenants, prices, budgets, statements); absent in tests of the OpenAI layer alone. */
+  meter?: Meter;
   bodyLimit: number;
   logLevel: string;
   version: string;

@@ -40,6 +40,9 @@ export const errorCatalog = {
   },
   invalid_api_key: { status: 401, type: 'authentication_error', message: 'The API key is not valid or has been revoked.' },
   permission_denied: { status: 403, type: 'permission_error', message: 'This API key may not do that.' },
+  model_not_allowed: { status: 403, type: 'permission_error', message: 'This API key may not use this model.' },
+  rate_limit_exceeded: { status: 429, type: 'rate_limit_error', message: 'Rate limit reached; retry after the time in Retry-After.' },
+  insufficient_quota: { status: 402, type: 'insufficient_quota', message: 'The budget or balance does not cover this request.' },
   model_not_found: { status: 404, type: 'not_found_error', message: 'The model does not exist.' },
   not_found: { status: 404, type: 'not_found_error', message: 'Not found.' },
   key_not_found: { status: 404, type: 'not_found_error', message: 'The API key does not exist.' },
@@ -64,8 +67,10 @@ export class TesseraError extends Error {
   readonly type: OpenAIErrorType;
   /** The request parameter at fault, as OpenAI's `param` (e.g. `messages[0].role`). */
   readonly param: string | null;
+  /** Seconds until a retry can succeed; sent as `Retry-After` (rate limits, overload). */
+  readonly retryAfterSeconds: number | null;
 
-  constructor(code: ErrorCode, message?: string, options: { param?: string | null; cause?: unknown } = {}) {
+  constructor(code: ErrorCode, message?: string, options: { param?: string | null; cause?: unknown; retryAfterSeconds?: number } = {}) {
     const entry: CatalogEntry = errorCatalog[code];
     super(message ?? entry.message, { cause: options.cause });
     this.name = 'TesseraError';
@@ -73,6 +78,7 @@ export class TesseraError extends Error {
     this.status = entry.status;
     this.type = entry.type;
     this.param = options.param ?? null;
+    this.retryAfterSeconds = options.retryAfterSeconds ?? null;
   }
 
   toJSON(): { error: { message: string; type: OpenAIErrorType; param: string | null; code: ErrorCode } } {

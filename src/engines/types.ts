@@ -88,7 +88,11 @@ export interface Usage {
 export type FinishReason = 'stop' | 'length' | 'tool_calls' | 'abort';
 
 export type EngineEvent =
-  | { type: 'text'; text: string }
+  /**
+   * `usage`, when the engine knows it: the request's tokens so far (prompt, and completion up to
+   * and including this text). Metering journals it so a crash bills what was delivered.
+   */
+  | { type: 'text'; text: string; usage?: Usage }
   | { type: 'tool_calls'; calls: ToolCall[] }
   | { type: 'done'; finishReason: FinishReason; usage: Usage };
 

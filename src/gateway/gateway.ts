@@ -8,6 +8,7 @@ import { TesseraError, isTesseraError } from '../core/errors.js';
 import type { Engine, EngineEvent, EmbeddingResult, Usage } from '../engines/types.js';
 import type { GatewayMetrics } from './metrics.js';
 import type { ModelRouter } from './router.js';
+import type { Meter, Ticket } from '../metering/index.js';
 
 export type Endpoint = 'chat' | 'completion' | 'embedding';
 export type Outcome = 'ok' | 'error' | 'aborted';
@@ -15,11 +16,18 @@ export type Outcome = 'ok' | 'error' | 'aborted';
 export interface RequestContext {
   requestId: string;
   keyId: string | null;
+  /** The key's tenant and model allow-list (metering admission). */
+  tenantId: string | null;
+  allowedModels: string[] | null;
   model: string;
   endpoint: Endpoint;
+  /** Upper bound of the prompt's tokens, for reservations and token rate limits. */
+  promptTokensMax: number;
+  /** The request's max_tokens; null = up to the context window. */
+  maxTokens: number | null;
 }
 
-export interface UsageRow extends RequestContext {
+export interface UsageRow extends Pick<RequestContext, 'requestId' | 'keyId' | 'model' | 'endpoint'> {
   promptTokens: number;
   completionTokens: number;
   cachedPromptTokens?: number;
@@ -41,6 +49,8 @@ export interface GatewayDeps {
   /** Requests allowed to wait for a sequence per model before refusing with 503. */
   maxQueue: number;
   onUsageError: (err: unknown, row: UsageRow) => void;
+  /** Billing: admission (limits, reservations) and exactly-once settlement. Absent = usage rows only. */
+  meter?: Meter;
 }
 
 export class Gateway {
@@ -72,18 +82,27 @@ export class Gateway {
     signal: AbortSignal,
   ): AsyncGenerator<EngineEvent> {
     const { metrics, monotonicMs } = this.#deps;
+    // Refusals (limits, budget) throw here, before any event: the client gets a proper status.
+    const ticket = this.#admit(ctx, engine);
     const startedAt = monotonicMs();
     let firstTokenAt: number | null = null;
     let lastChunkAt = 0;
     let usage: Usage = { promptTokens: 0, completionTokens: 0 };
     let outcome: Outcome = 'error';
     let errorCode: string | null = null;
+    let textEvents = 0;
     try {
       for await (const event of start(engine, signal)) {
         if (event.type === 'done') {
           usage = event.usage;
           outcome = event.finishReason === 'abort' ? 'aborted' : 'ok';
         } else {
+          if (event.type === 'text') {
+            textEvents += 1;
+            // What the client is about to receive is billed even if this process dies next.
+            usage = event.usage ?? { promptTokens: ctx.promptTokensMax, completionTokens: textEvents };
+            if (ticket) await ticket.progress(usage.promptTokens, usage.completionTokens);
+          }
           const now = monotonicMs();
           if (firstTokenAt === null) {
             firstTokenAt = now;
@@ -99,11 +118,12 @@ export class Gateway {
       errorCode = isTesseraError(err) ? err.code : 'internal_error';
       throw err;
     } finally {
-      await this.#settle(ctx, usage, outcome, errorCode, startedAt, firstTokenAt);
+      await this.#settle(ctx, ticket, usage, outcome, errorCode, startedAt, firstTokenAt);
     }
   }
 
   async embed(ctx: RequestContext, engine: Engine, input: string[], signal: AbortSignal): Promise<EmbeddingResult> {
+    const ticket = this.#admit(ctx, engine);
     const startedAt = this.#deps.monotonicMs();
     let promptTokens = 0;
     let outcome: Outcome = 'error';
@@ -117,12 +137,30 @@ export class Gateway {
       errorCode = isTesseraError(err) ? err.code : 'internal_error';
       throw err;
     } finally {
-      await this.#settle(ctx, { promptTokens, completionTokens: 0 }, outcome, errorCode, startedAt, null);
+      await this.#settle(ctx, ticket, { promptTokens, completionTokens: 0 }, outcome, errorCode, startedAt, null);
     }
+  }
+
+  #admit(ctx: RequestContext, engine: Engine): Ticket | null {
+    const { meter } = this.#deps;
+    if (!meter || ctx.tenantId === null) return null;
+    const contextLength = engine.info.contextLength;
+    return meter.admit({
+      requestId: ctx.requestId,
+      keyId: ctx.keyId,
+      tenantId: ctx.tenantId,
+      allowedModels: ctx.allowedModels,
+      model: ctx.model,
+      endpoint: ctx.endpoint,
+      // A prompt longer than the context is refused by the engine; never reserve beyond it.
+      promptTokensMax: Math.min(ctx.promptTokensMax, contextLength),
+      maxTokens: ctx.endpoint === 'embedding' ? 0 : Math.min(ctx.maxTokens ?? contextLength, contextLength),
+    });
   }
 
   async #settle(
     ctx: RequestContext,
+    ticket: Ticket | null,
     usage: Usage,
     outcome: Outcome,
     errorCode: string | null,
@@ -136,7 +174,10 @@ export class Gateway {
     if (usage.promptTokens) metrics.tokens.inc({ model: ctx.model, kind: 'prompt' }, usage.promptTokens);
     if (usage.completionTokens) metrics.tokens.inc({ model: ctx.model, kind: 'completion' }, usage.completionTokens);
     const row: UsageRow = {
-      ...ctx,
+      requestId: ctx.requestId,
+      keyId: ctx.keyId,
+      model: ctx.model,
+      endpoint: ctx.endpoint,
       promptTokens: usage.promptTokens,
       completionTokens: usage.completionTokens,
       cachedPromptTokens: usage.cachedPromptTokens,
@@ -146,7 +187,8 @@ export class Gateway {
       errorCode,
     };
     try {
-      await this.#deps.recordUsage(row);
+      if (ticket) await ticket.settle(usage, row);
+      else await this.#deps.recordUsage(row);
     } catch (err) {
       // The response is already decided; a failed usage write must be loud but not turn a served
       // request into an error for the client.

@@ -7,6 +7,7 @@ import { TesseraError } from '../../core/errors.js';
 import { newId } from '../../core/ids.js';
 import type { EngineInfo, ToolCall } from '../../engines/types.js';
 import type { Endpoint, Gateway, ModelRouter, RequestContext } from '../../gateway/index.js';
+import { promptTokensUpperBound } from './token-bound.js';
 import { parseBody } from '../validate.js';
 import { finishReasonBody, respondWithGeneration, usageBody, type WireFormat } from './generation.js';
 import { chatCompletionRequest, completionRequest, embeddingRequest } from './schemas.js';
@@ -19,8 +20,15 @@ export interface OpenAIRoutesDeps {
   nowSeconds: () => number;
 }
 
-function context(request: FastifyRequest, requestId: string, model: string, endpoint: Endpoint): RequestContext {
-  return { requestId, keyId: request.apiKey?.id ?? null, model, endpoint };
+function context(
+  request: FastifyRequest,
+  requestId: string,
+  model: string,
+  endpoint: Endpoint,
+  budget: { promptTokensMax: number; maxTokens: number | null },
+): RequestContext {
+  const key = request.apiKey;
+  return { requestId, keyId: key?.id ?? null, tenantId: key?.tenantId ?? null, allowedModels: key?.allowedModels ?? null, model, endpoint, ...budget };
 }
 
 function toolCallsBody(calls: ToolCall[]) {
@@ -86,7 +94,10 @@ export function registerOpenAIRoutes(app: FastifyInstance, deps: OpenAIRoutesDep
         usage: usageBody(c.usage),
       }),
     };
-    const ctx = context(request, id, body.model, 'chat');
+    const ctx = context(request, id, body.model, 'chat', {
+      promptTokensMax: promptTokensUpperBound({ messages: body.messages, tools: body.tools }),
+      maxTokens: chatRequest.sampling.maxTokens ?? null,
+    });
     return respondWithGeneration(
       request,
       reply,
@@ -113,7 +124,10 @@ export function registerOpenAIRoutes(app: FastifyInstance, deps: OpenAIRoutesDep
       usageChunk: (usage) => ({ ...base, choices: [], usage: usageBody(usage) }),
       body: (c) => ({ ...chunk(c.text, finishReasonBody(c.finishReason)), usage: usageBody(c.usage) }),
     };
-    const ctx = context(request, id, body.model, 'completion');
+    const ctx = context(request, id, body.model, 'completion', {
+      promptTokensMax: promptTokensUpperBound({ prompt: body.prompt }),
+      maxTokens: completion.sampling.maxTokens ?? null,
+    });
     return respondWithGeneration(
       request,
       reply,
@@ -133,7 +147,8 @@ export function registerOpenAIRoutes(app: FastifyInstance, deps: OpenAIRoutesDep
     const id = newId('emb');
     const controller = new AbortController();
     reply.raw.once('close', () => controller.abort());
-    const result = await gateway.embed(context(request, id, body.model, 'embedding'), engine, input, controller.signal);
+    const ctx = context(request, id, body.model, 'embedding', { promptTokensMax: promptTokensUpperBound({ input }), maxTokens: 0 });
+    const result = await gateway.embed(ctx, engine, input, controller.signal);
     const dims = result.embeddings[0]?.length ?? 0;
     if (body.dimensions !== undefined && body.dimensions !== dims) {
       throw new TesseraError('unsupported_feature', `This model returns ${dims} dimensions; it cannot shorten them.`, {

@@ -97,17 +97,17 @@ export function createFakeEngine(options: FakeEngineOptions): Engine {
         text += `${WORDS[digest[produced % digest.length] % WORDS.length]} `;
         const stopAt = stops.map((s) => text.indexOf(s)).filter((i) => i >= 0).sort((a, b) => a - b)[0];
         if (stopAt !== undefined) {
-          if (stopAt > emitted) yield { type: 'text', text: text.slice(emitted, stopAt) };
+          if (stopAt > emitted) yield { type: 'text', text: text.slice(emitted, stopAt), usage: { promptTokens, completionTokens: produced + 1 } };
           yield { type: 'done', finishReason: 'stop', usage: { promptTokens, completionTokens: produced + 1 } };
           return;
         }
         const safeEnd = text.length - heldBack(text, stops);
         if (safeEnd > emitted) {
-          yield { type: 'text', text: text.slice(emitted, safeEnd) };
+          yield { type: 'text', text: text.slice(emitted, safeEnd), usage: { promptTokens, completionTokens: produced + 1 } };
           emitted = safeEnd;
         }
       }
-      if (text.length > emitted) yield { type: 'text', text: text.slice(emitted) };
+      if (text.length > emitted) yield { type: 'text', text: text.slice(emitted), usage: { promptTokens, completionTokens: produced } };
       yield { type: 'done', finishReason: 'length', usage: { promptTokens, completionTokens: produced } };
     } finally {
       release();

@@ -81,7 +81,9 @@ async function execute(
   let failure: unknown;
   try {
     outcome = await plan.generate(lease.sequence, signal, (text) => {
-      if (text !== '') channel.push({ type: 'text', text });
+      if (text !== '') {
+        channel.push({ type: 'text', text, usage: { promptTokens: plan.promptTokens, completionTokens: meter.usedOutputTokens - outputBefore } });
+      }
     });
   } catch (err) {
     // node-llama-cpp throws the abort reason when aborted before the first token was sampled.

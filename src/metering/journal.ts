@@ -1,0 +1,82 @@
+/**
+ * Group commit for everything billing writes on the request path: requests starting, tokens
+ * streamed so far, settlements. Operations queue up while a commit is running and go to the
+ * store together in the next transaction; each caller's promise resolves only once its operation
+ * is committed. So writes are batched for speed, yet nothing is acknowledged (no token is sent to
+ * a client, no response returned) before it is durable.
+ */
+import type { BillingBatch, InflightRecord, LedgerInput, Store, UsageInput } from '../store/index.js';
+
+export class Journal {
+  #pending = emptyBatch();
+  #progress = new Map<string, { requestId: string; promptTokens: number; completionTokens: number }>();
+  #waiters: Array<{ resolve: () => void; reject: (err: unknown) => void }> = [];
+  #running: Promise<void> | null = null;
+  #scheduled = false;
+  /** Commits and operations, for metrics and the benchmark. */
+  commits = 0;
+  operations = 0;
+
+  constructor(private readonly store: Store) {}
+
+  begin(record: InflightRecord): Promise<void> {
+    this.#pending.begin.push(record);
+    return this.#enqueue();
+  }
+
+  /** Records streamed progress; a later call for the same request in the same batch replaces it. */
+  progress(requestId: string, promptTokens: number, completionTokens: number): Promise<void> {
+    this.#progress.set(requestId, { requestId, promptTokens, completionTokens });
+    return this.#enqueue();
+  }
+
+  /** Appends the ledger entry (and usage row) and deletes the in-flight row, atomically. */
+  settle(entry: LedgerInput, usage: UsageInput | undefined, requestId: string): Promise<void> {
+    this.#pending.settle.push({ entry, usage });
+    this.#progress.delete(requestId);
+    this.#pending.finish.push(requestId);
+    return this.#enqueue();
+  }
+
+  /** Resolves when everything queued so far is committed. */
+  async drain(): Promise<void> {
+    while (this.#running || this.#scheduled) await (this.#running ?? new Promise((r) => setImmediate(r)));
+  }
+
+  #enqueue(): Promise<void> {
+    this.operations += 1;
+    const done = new Promise<void>((resolve, reject) => this.#waiters.push({ resolve, reject }));
+    if (!this.#scheduled && !this.#running) {
+      this.#scheduled = true;
+      // Let every request that is ready in this turn of the event loop join the batch.
+      setImmediate(() => void this.#flush());
+    }
+    return done;
+  }
+
+  async #flush(): Promise<void> {
+    this.#scheduled = false;
+    const batch = this.#pending;
+    batch.progress = [...this.#progress.values()];
+    const waiters = this.#waiters;
+    this.#pending = emptyBatch();
+    this.#progress = new Map();
+    this.#waiters = [];
+    const run = this.store.billing.commit(batch);
+    this.#running = run.then(() => undefined, () => undefined);
+    try {
+      await run;
+      this.commits += 1;
+      for (const w of waiters) w.resolve();
+    } catch (err) {
+      for (const w of waiters) w.reject(err);
+    } finally {
+      this.#running = null;
+      if (this.#waiters.length > 0) void this.#flush();
+    }
+  }
+}
+
+function emptyBatch(): BillingBatch {
+  return { begin: [], progress: [], settle: [], finish: [] };
+}
