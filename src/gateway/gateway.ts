@@ -25,6 +25,11 @@ export interface RequestContext {
   promptTokensMax: number;
   /** The request's max_tokens; null = up to the context window. */
   maxTokens: number | null;
+  /**
+   * True when tokens reach the client as they are produced (SSE). Only then is progress journaled
+   * before each send; a non-streamed reply is billed at settlement, before it is sent.
+   */
+  streamed: boolean;
 }
 
 export interface UsageRow extends Pick<RequestContext, 'requestId' | 'keyId' | 'model' | 'endpoint'> {
@@ -101,7 +106,7 @@ export class Gateway {
             textEvents += 1;
             // What the client is about to receive is billed even if this process dies next.
             usage = event.usage ?? { promptTokens: ctx.promptTokensMax, completionTokens: textEvents };
-            if (ticket) await ticket.progress(usage.promptTokens, usage.completionTokens);
+            if (ticket && ctx.streamed) await ticket.progress(usage.promptTokens, usage.completionTokens);
           }
           const now = monotonicMs();
           if (firstTokenAt === null) {

@@ -7,6 +7,7 @@
  * clock so the suite can move time (expiry, last-used, time ranges).
  */
 import { describe } from 'node:test';
+import { billingConformance } from './conformance/billing.js';
 import { keyConformance } from './conformance/keys.js';
 import { modelConformance } from './conformance/models.js';
 import { lifecycleConformance } from './conformance/lifecycle.js';
@@ -20,6 +21,7 @@ export function runStoreConformance(newDatabase: NewDatabase, label = 'store con
     describe('keys', () => keyConformance(newDatabase));
     describe('usage', () => usageConformance(newDatabase));
     describe('models', () => modelConformance(newDatabase));
+    describe('tenants, billing and audit', () => billingConformance(newDatabase));
     describe('lifecycle', () => lifecycleConformance(newDatabase));
   });
 }

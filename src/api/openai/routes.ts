@@ -25,7 +25,7 @@ function context(
   requestId: string,
   model: string,
   endpoint: Endpoint,
-  budget: { promptTokensMax: number; maxTokens: number | null },
+  budget: { promptTokensMax: number; maxTokens: number | null; streamed: boolean },
 ): RequestContext {
   const key = request.apiKey;
   return { requestId, keyId: key?.id ?? null, tenantId: key?.tenantId ?? null, allowedModels: key?.allowedModels ?? null, model, endpoint, ...budget };
@@ -97,6 +97,7 @@ export function registerOpenAIRoutes(app: FastifyInstance, deps: OpenAIRoutesDep
     const ctx = context(request, id, body.model, 'chat', {
       promptTokensMax: promptTokensUpperBound({ messages: body.messages, tools: body.tools }),
       maxTokens: chatRequest.sampling.maxTokens ?? null,
+      streamed: body.stream === true,
     });
     return respondWithGeneration(
       request,
@@ -127,6 +128,7 @@ export function registerOpenAIRoutes(app: FastifyInstance, deps: OpenAIRoutesDep
     const ctx = context(request, id, body.model, 'completion', {
       promptTokensMax: promptTokensUpperBound({ prompt: body.prompt }),
       maxTokens: completion.sampling.maxTokens ?? null,
+      streamed: body.stream === true,
     });
     return respondWithGeneration(
       request,
@@ -147,7 +149,7 @@ export function registerOpenAIRoutes(app: FastifyInstance, deps: OpenAIRoutesDep
     const id = newId('emb');
     const controller = new AbortController();
     reply.raw.once('close', () => controller.abort());
-    const ctx = context(request, id, body.model, 'embedding', { promptTokensMax: promptTokensUpperBound({ input }), maxTokens: 0 });
+    const ctx = context(request, id, body.model, 'embedding', { promptTokensMax: promptTokensUpperBound({ input }), maxTokens: 0, streamed: false });
     const result = await gateway.embed(ctx, engine, input, controller.signal);
     const dims = result.embeddings[0]?.length ?? 0;
     if (body.dimensions !== undefined && body.dimensions !== dims) {
