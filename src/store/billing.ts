@@ -124,6 +124,7 @@ export function createBillingRepository(db: Kysely<Database>, deps: StoreDeps): 
       let q = db.selectFrom('ledger').selectAll();
       if (query.tenantId !== undefined) q = q.where('tenant_id', '=', query.tenantId);
       if (query.keyId !== undefined) q = q.where('key_id', '=', query.keyId);
+      if (query.requestId !== undefined) q = q.where('request_id', '=', query.requestId);
       if (query.from) q = q.where('occurred_at', '>=', toStoredTime(query.from));
       if (query.to) q = q.where('occurred_at', '<', toStoredTime(query.to));
       const limit = Math.min(Math.max(query.limit ?? 1000, 1), MAX_LEDGER_PAGE);

@@ -144,6 +144,32 @@ export interface AuditLogTable {
   after: string | null;
 }
 
+export interface ConversationsTable {
+  id: string;
+  tenant_id: string;
+  key_id: string;
+  title: string;
+  model: string | null;
+  system_prompt: string | null;
+  settings: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface ConversationMessagesTable {
+  id: string;
+  conversation_id: string;
+  seq: number;
+  role: 'system' | 'user' | 'assistant';
+  content: string;
+  model: string | null;
+  request_id: string | null;
+  prompt_tokens: number | null;
+  completion_tokens: number | null;
+  cost_micros: number | null;
+  created_at: string;
+}
+
 export interface Database {
   api_keys: ApiKeysTable;
   usage_records: UsageRecordsTable;
@@ -156,4 +182,6 @@ export interface Database {
   ledger: LedgerTable;
   inflight: InflightTable;
   audit_log: AuditLogTable;
+  conversations: ConversationsTable;
+  conversation_messages: ConversationMessagesTable;
 }

@@ -81,7 +81,7 @@ describe('sqlite store', () => {
     const raw = new Sqlite(file, { readonly: true });
     try {
       const names = raw.prepare('select name from kysely_migration order by name').pluck().all();
-      assert.deepEqual(names, ['0001_initial', '0002_tenants_billing']);
+      assert.deepEqual(names, ['0001_initial', '0002_tenants_billing', '0003_conversations']);
     } finally {
       raw.close();
     }

@@ -8,6 +8,7 @@
  */
 import { describe } from 'node:test';
 import { billingConformance } from './conformance/billing.js';
+import { conversationConformance } from './conformance/conversations.js';
 import { keyConformance } from './conformance/keys.js';
 import { modelConformance } from './conformance/models.js';
 import { lifecycleConformance } from './conformance/lifecycle.js';
@@ -22,6 +23,7 @@ export function runStoreConformance(newDatabase: NewDatabase, label = 'store con
     describe('usage', () => usageConformance(newDatabase));
     describe('models', () => modelConformance(newDatabase));
     describe('tenants, billing and audit', () => billingConformance(newDatabase));
+    describe('conversations', () => conversationConformance(newDatabase));
     describe('lifecycle', () => lifecycleConformance(newDatabase));
   });
 }

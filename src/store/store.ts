@@ -13,6 +13,7 @@ import { createUsageRepository } from './usage.js';
 import { createTenantRepository } from './tenants.js';
 import { createBillingRepository } from './billing.js';
 import { createAuditRepository } from './audit.js';
+import { createConversationRepository } from './conversations.js';
 
 /**
  * Opens (creating if missing) and migrates the database. Safe to call on every start: migrations
@@ -35,6 +36,7 @@ export async function openStore(options: StoreOptions, deps: StoreDeps): Promise
     tenants: createTenantRepository(db, deps),
     billing: createBillingRepository(db, deps),
     audit: createAuditRepository(db, deps),
+    conversations: createConversationRepository(db, deps),
     close() {
       closing ??= db.destroy();
       return closing;

@@ -34,6 +34,7 @@ export interface Store {
   readonly tenants: TenantRepository;
   readonly billing: BillingRepository;
   readonly audit: AuditRepository;
+  readonly conversations: ConversationRepository;
   /** Closes the database. Idempotent; repositories must not be used afterwards. */
   close(): Promise<void>;
 }
@@ -354,6 +355,7 @@ export interface BillingBatch {
 
 export interface LedgerQuery {
   tenantId?: string;
+  requestId?: string;
   keyId?: string;
   from?: Date;
   to?: Date;
@@ -398,4 +400,55 @@ export interface AuditRepository {
   append(entry: Omit<AuditEntry, 'id' | 'at'>): Promise<AuditEntry>;
   /** Newest first. */
   list(query: { tenantId?: string; limit?: number }): Promise<AuditEntry[]>;
+}
+
+// ── conversations (the console's chat) ───────────────────────────────────────────────────────────
+
+/** Who owns a conversation: the tenant and the API key that signed in. */
+export interface ConversationOwner {
+  tenantId: string;
+  keyId: string;
+}
+
+export interface ConversationSettings {
+  [name: string]: number | string | boolean | null;
+}
+
+export interface ConversationRecord {
+  id: string;
+  title: string;
+  model: string | null;
+  systemPrompt: string | null;
+  settings: ConversationSettings | null;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export interface ConversationMessage {
+  id: string;
+  seq: number;
+  role: 'system' | 'user' | 'assistant';
+  content: string;
+  model: string | null;
+  requestId: string | null;
+  promptTokens: number | null;
+  completionTokens: number | null;
+  costMicros: number | null;
+  createdAt: Date;
+}
+
+export type ConversationPatch = Partial<Pick<ConversationRecord, 'title' | 'model' | 'systemPrompt' | 'settings'>>;
+
+export interface ConversationRepository {
+  create(owner: ConversationOwner, input: ConversationPatch): Promise<ConversationRecord>;
+  /** The owner's conversations, most recently updated first. */
+  list(owner: ConversationOwner): Promise<ConversationRecord[]>;
+  /** Null when it does not exist or belongs to someone else. */
+  get(owner: ConversationOwner, id: string): Promise<(ConversationRecord & { messages: ConversationMessage[] }) | null>;
+  update(owner: ConversationOwner, id: string, patch: ConversationPatch): Promise<ConversationRecord | null>;
+  remove(owner: ConversationOwner, id: string): Promise<boolean>;
+  /** Appends a message; null when the conversation is not the owner's. */
+  append(owner: ConversationOwner, id: string, message: Omit<ConversationMessage, 'id' | 'seq' | 'createdAt'>): Promise<ConversationMessage | null>;
+  /** Deletes the messages after `seq` (edit-and-resend, regenerate); returns how many. */
+  truncate(owner: ConversationOwner, id: string, afterSeq: number): Promise<number | null>;
 }

@@ -5,10 +5,12 @@
 import type { Migration, MigrationProvider } from 'kysely';
 import * as m0001 from './0001_initial.js';
 import * as m0002 from './0002_tenants_billing.js';
+import * as m0003 from './0003_conversations.js';
 
 const migrations: Readonly<Record<string, Migration>> = Object.freeze({
   '0001_initial': m0001,
   '0002_tenants_billing': m0002,
+  '0003_conversations': m0003,
 });
 
 export const migrationProvider: MigrationProvider = {
