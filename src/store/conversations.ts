@@ -7,7 +7,7 @@ import { TesseraError } from '../core/errors.js';
 import { newId } from '../core/ids.js';
 import type { ConversationMessagesTable, ConversationsTable, Database } from './schema.js';
 import { fromStoredTime, toStoredTime } from './time.js';
-import type { ConversationMessage, ConversationOwner, ConversationPatch, ConversationRecord, ConversationRepository, StoreDeps } from './types.js';
+import type { ConversationMessage, ConversationOwner, ConversationRecord, ConversationRepository, StoreDeps } from './types.js';
 
 const MAX_TITLE = 200;
 
