@@ -12,7 +12,8 @@ import { buildServer, keyVerifierFromStore } from './api/index.js';
 import type { Config, ModelDeclaration } from './core/config.js';
 import { TesseraError } from './core/errors.js';
 import { createEngineFactory } from './gateway/engine-factory.js';
-import { Gateway, ModelRouter, createGatewayMetrics, type ModelState } from './gateway/index.js';
+import { LocalNode } from './fleet/index.js';
+import { Gateway, ModelManager, ModelRouter, createGatewayMetrics, type ModelState } from './gateway/index.js';
 import { resolveDefaultModel } from './gateway/default-model.js';
 import { Meter } from './metering/index.js';
 import { openStore, type Store } from './store/index.js';
@@ -37,6 +38,8 @@ export interface StartOptions {
 }
 
 const VERSION = '0.1.0';
+/** How often the local node's utilisation is sampled for the fleet charts. */
+const NODE_SAMPLE_MS = 5000;
 
 export async function startTessera(config: Config, options: StartOptions = {}): Promise<TesseraServer> {
   const print = options.print ?? ((line: string) => console.log(line));
@@ -78,6 +81,14 @@ export async function startTessera(config: Config, options: StartOptions = {}): 
     meter,
   });
 
+  const threads = config.threads ?? availableParallelism();
+  const createEngine = createEngineFactory({ gpu: config.gpu, threads, contextSize: config.contextSize, parallel: config.parallel, log });
+  const models = new ModelManager({ modelsDir, router, createEngine, contextSize: config.contextSize, parallel: config.parallel, now: () => new Date() });
+  const node = new LocalNode();
+  node.sample(new Date());
+  const sampler = setInterval(() => node.sample(new Date()), NODE_SAMPLE_MS);
+  sampler.unref();
+
   const app = buildServer({
     store,
     gateway,
@@ -85,6 +96,8 @@ export async function startTessera(config: Config, options: StartOptions = {}): 
     metricsRegistry: registry,
     verifyKey: keyVerifierFromStore(store.keys),
     meter,
+    models,
+    node,
     bodyLimit: config.bodyLimit,
     logLevel: config.logLevel,
     version: VERSION,
@@ -96,14 +109,12 @@ export async function startTessera(config: Config, options: StartOptions = {}): 
   const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
   log.info({ url }, 'Tessera is listening');
 
-  const threads = config.threads ?? availableParallelism();
-  const createEngine = createEngineFactory({ gpu: config.gpu, threads, contextSize: config.contextSize, parallel: config.parallel, log });
   const declared: ModelDeclaration[] = [...config.models, ...(await store.models.declarations())];
-  const loads: Array<Promise<ModelState | undefined>> = declared.map((decl) => router.load(decl.name, () => createEngine(decl), new Date()));
+  const loads: Array<Promise<ModelState | undefined>> = declared.map((decl) => models.loadDeclared(decl));
   loads.push(
     resolveDefaultModel({ config, modelsDir, log, print }).then((decl) =>
       decl && !declared.some((d) => d.name === decl.name)
-        ? router.load(decl.name, () => createEngine(decl), new Date())
+        ? models.loadDeclared(decl)
         : undefined,
     ),
   );
@@ -125,6 +136,7 @@ export async function startTessera(config: Config, options: StartOptions = {}): 
     adminKey,
     close() {
       closing ??= (async () => {
+        clearInterval(sampler);
         await app.close();
         await loaded.catch(() => undefined);
         await router.closeAll();

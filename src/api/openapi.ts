@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { errorCatalog } from '../core/errors.js';
+import { adminPaths } from './admin/openapi-paths.js';
 import { chatCompletionRequest, completionRequest, embeddingRequest } from './openai/schemas.js';
 
 const errorSchema = {
@@ -45,7 +46,7 @@ const generationResponse = (description: string) => ({
 export function openApiDocument(version: string) {
   return {
     openapi: '3.1.0',
-    info: { title: 'Tessera', version, description: 'OpenAI-compatible inference API of a Tessera server.' },
+    info: { title: 'Tessera', version, description: 'OpenAI-compatible inference API and admin API (/api: tenants, keys, prices, usage, statements, audit) of a Tessera server.' },
     components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
     security: [{ bearer: [] }],
     paths: {
@@ -72,6 +73,7 @@ export function openApiDocument(version: string) {
         },
       },
       '/metrics': { get: { summary: 'Prometheus metrics', security: [], responses: { '200': { description: 'Text exposition format' } } } },
+      ...adminPaths(),
     },
   };
 }

@@ -4,11 +4,14 @@
  */
 import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import type { Registry } from 'prom-client';
-import type { Gateway, ModelRouter } from '../gateway/index.js';
+import type { LocalNode } from '../fleet/index.js';
+import type { Gateway, ModelManager, ModelRouter } from '../gateway/index.js';
 import type { Meter } from '../metering/index.js';
 import type { Store } from '../store/index.js';
-import { registerKeyRoutes } from './admin/keys.js';
+import { registerAdminRoutes } from './admin/index.js';
 import { requireKey, type KeyVerifier } from './auth.js';
+import { registerConversationRoutes } from './conversations.js';
+import { registerModelRoutes } from './models.js';
 import { installErrorHandling } from './errors.js';
 import { openApiDocument } from './openapi.js';
 import { registerOpenAIRoutes } from './openai/routes.js';
@@ -21,6 +24,9 @@ export interface ServerDeps {
   verifyKey: KeyVerifier;
   /** Billing admin (tenants, prices, budgets, statements); absent in tests of the OpenAI layer alone. */
   meter?: Meter;
+  /** Model library and fleet views (/api/models, /api/fleet); absent in tests of the OpenAI layer alone. */
+  models?: ModelManager;
+  node?: LocalNode;
   bodyLimit: number;
   logLevel: string;
   version: string;
@@ -64,7 +70,9 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
       router: deps.router,
       nowSeconds: () => Math.floor(deps.now().getTime() / 1000),
     });
-    registerKeyRoutes(scope, deps.store, deps.now);
+    registerAdminRoutes(scope, { store: deps.store, meter: deps.meter, now: deps.now });
+    registerConversationRoutes(scope, { store: deps.store });
+    if (deps.models && deps.node) registerModelRoutes(scope, { models: deps.models, router: deps.router, node: deps.node });
   });
   return app;
 }

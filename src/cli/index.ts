@@ -1,13 +1,16 @@
 /**
- * The `tessera` command. Commands that act on a running server (keys, chat) use its HTTP API;
- * local ones (serve, models, sim) call the modules directly.
+ * The `tessera` command. Commands that act on a running server (keys, tenants, prices, usage,
+ * statement, chat) use its HTTP API; local ones (serve, models, sim) call the modules directly.
  */
 import { Command } from 'commander';
 import { resolve } from 'node:path';
 import { chatCommand } from './commands/chat.js';
 import { keysCommand } from './commands/keys.js';
 import { modelsCommand } from './commands/models.js';
+import { pricesCommand } from './commands/prices.js';
 import { serveCommand } from './commands/serve.js';
+import { tenantsCommand } from './commands/tenants.js';
+import { statementCommand, usageCommand } from './commands/usage.js';
 
 export async function main(argv: string[]): Promise<void> {
   const env = process.env;
@@ -19,5 +22,9 @@ export async function main(argv: string[]): Promise<void> {
   program.addCommand(chatCommand(env));
   program.addCommand(modelsCommand({ dataDir: () => resolve(env.TESSERA_DATA_DIR ?? './.tessera'), env }));
   program.addCommand(keysCommand(env));
+  program.addCommand(tenantsCommand(env));
+  program.addCommand(pricesCommand(env));
+  program.addCommand(usageCommand(env));
+  program.addCommand(statementCommand(env));
   await program.parseAsync(argv);
 }

@@ -11,6 +11,7 @@ import { TesseraError } from '../core/errors.js';
 import { newId } from '../core/ids.js';
 import type { ChipPricesTable, Database, InflightTable, LedgerTable, ModelPricesTable } from './schema.js';
 import { fromStoredTime, toStoredTime } from './time.js';
+import type { JournalRows } from './sqlite-journal.js';
 import { toUsageRow } from './usage.js';
 import type {
   BillingRepository,
@@ -25,7 +26,11 @@ import type {
 
 const MAX_LEDGER_PAGE = 100_000;
 
-export function createBillingRepository(db: Kysely<Database>, deps: StoreDeps): BillingRepository {
+/**
+ * `fastCommit`: a dialect's native implementation of `commit` over the same rows (SQLite:
+ * sqlite-journal.ts). Without it, the portable Kysely transaction below runs.
+ */
+export function createBillingRepository(db: Kysely<Database>, deps: StoreDeps, fastCommit?: (rows: JournalRows) => Promise<void>): BillingRepository {
   const ledgerRow = (entry: LedgerInput): Selectable<LedgerTable> => ({
     id: newId('led'),
     tenant_id: entry.tenantId,
@@ -92,6 +97,16 @@ export function createBillingRepository(db: Kysely<Database>, deps: StoreDeps): 
     async commit(batch) {
       if (batch.begin.length + batch.progress.length + batch.settle.length + batch.finish.length === 0) return;
       const now = toStoredTime(deps.now());
+      if (fastCommit) {
+        await fastCommit({
+          begin: batch.begin.map((r) => toInflightRow(r, now)),
+          progress: batch.progress.map((p) => ({ request_id: p.requestId, prompt_tokens: p.promptTokens, completion_tokens: p.completionTokens, updated_at: now })),
+          ledger: batch.settle.map((s) => ledgerRow(s.entry)),
+          usage: batch.settle.flatMap((s) => (s.usage ? [toUsageRow(s.usage, deps.now)] : [])),
+          finish: batch.finish,
+        });
+        return;
+      }
       await db.transaction().execute(async (trx) => {
         if (batch.begin.length > 0) {
           await trx.insertInto('inflight').values(batch.begin.map((r) => toInflightRow(r, now)))

@@ -10,16 +10,21 @@ import type { StoreOptions } from './types.js';
 /** Milliseconds a writer waits for another process's lock (e.g. `tessera models add` while serving). */
 const SQLITE_BUSY_TIMEOUT_MS = 5000;
 
-export function createDialect(options: StoreOptions): Dialect {
+/** The open better-sqlite3 handle, once Kysely has opened it (for the SQLite fast paths). */
+export interface NativeHandle {
+  sqlite: Database.Database | null;
+}
+
+export function createDialect(options: StoreOptions, native: NativeHandle = { sqlite: null }): Dialect {
   switch (options.kind) {
     case 'sqlite':
-      return createSqliteDialect(options);
+      return createSqliteDialect(options, native);
     default:
       throw new Error(`unknown store kind ${JSON.stringify((options as { kind: unknown }).kind)}`);
   }
 }
 
-function createSqliteDialect(options: Extract<StoreOptions, { kind: 'sqlite' }>): Dialect {
+function createSqliteDialect(options: Extract<StoreOptions, { kind: 'sqlite' }>, native: NativeHandle): Dialect {
   const synchronous = options.synchronous ?? 'NORMAL';
   return new TransactionalDdlSqliteDialect({
     // Opened lazily by Kysely on first use, so a failing open surfaces from the first query.
@@ -31,6 +36,7 @@ function createSqliteDialect(options: Extract<StoreOptions, { kind: 'sqlite' }>)
         db.close();
         throw err;
       }
+      native.sqlite = db;
       return db;
     },
   });

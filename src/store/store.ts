@@ -3,7 +3,8 @@
  * and returns the repositories. The dialect is chosen in dialect.ts and nowhere else.
  */
 import { Kysely } from 'kysely';
-import { createDialect } from './dialect.js';
+import { createDialect, type NativeHandle } from './dialect.js';
+import { createSqliteJournalCommit } from './sqlite-journal.js';
 import { createKeyRepository } from './keys.js';
 import { migrateToLatest } from './migrate.js';
 import { createModelRepository } from './models.js';
@@ -21,7 +22,8 @@ import { createConversationRepository } from './conversations.js';
  * releasing it.
  */
 export async function openStore(options: StoreOptions, deps: StoreDeps): Promise<Store> {
-  const db = new Kysely<Database>({ dialect: createDialect(options) });
+  const native: NativeHandle = { sqlite: null };
+  const db = new Kysely<Database>({ dialect: createDialect(options, native) });
   try {
     await migrateToLatest(db as unknown as Kysely<unknown>);
   } catch (err) {
@@ -34,7 +36,7 @@ export async function openStore(options: StoreOptions, deps: StoreDeps): Promise
     usage: createUsageRepository(db, deps),
     models: createModelRepository(db, deps),
     tenants: createTenantRepository(db, deps),
-    billing: createBillingRepository(db, deps),
+    billing: createBillingRepository(db, deps, options.kind === 'sqlite' ? createSqliteJournalCommit(db, () => native.sqlite) : undefined),
     audit: createAuditRepository(db, deps),
     conversations: createConversationRepository(db, deps),
     close() {
