@@ -11,16 +11,22 @@ interface Draw {
   tokens: number;
 }
 
+/** Draws of one (tenant, model), in time order, with their running total. */
+interface DrawLog {
+  draws: Draw[];
+  total: number;
+}
+
 export class AllowanceBook {
   readonly #grants = new Map<string, AllowanceRecord[]>();
-  readonly #draws = new Map<string, Draw[]>();
+  readonly #draws = new Map<string, DrawLog>();
   readonly #held = new Map<string, number>();
 
   load(grants: readonly AllowanceRecord[], draws: ReadonlyArray<{ tenantId: string; model: string; at: Date; tokens: number }>): void {
     this.#grants.clear();
     this.#draws.clear();
     for (const g of grants) this.grant(g);
-    for (const d of draws) this.#drawList(d.tenantId, d.model).push({ at: d.at.getTime(), tokens: d.tokens });
+    for (const d of draws) this.#record(d.tenantId, d.model, d.at.getTime(), d.tokens);
   }
 
   grant(g: AllowanceRecord): void {
@@ -35,8 +41,7 @@ export class AllowanceBook {
     if (active.length === 0) return 0;
     const since = Math.min(...active.map((g) => g.createdAt.getTime()));
     const granted = active.reduce((sum, g) => sum + g.tokens, 0);
-    const drawn = (this.#draws.get(key) ?? []).filter((d) => d.at >= since).reduce((sum, d) => sum + d.tokens, 0);
-    return Math.max(0, granted - drawn - (this.#held.get(key) ?? 0));
+    return Math.max(0, granted - this.#drawnSince(key, since) - (this.#held.get(key) ?? 0));
   }
 
   hold(tenantId: string, model: string, tokens: number): void {
@@ -48,14 +53,27 @@ export class AllowanceBook {
   draw(tenantId: string, model: string, held: number, tokens: number, at: Date): void {
     const key = keyOf(tenantId, model);
     this.#held.set(key, (this.#held.get(key) ?? 0) - held);
-    if (tokens > 0) this.#drawList(tenantId, model).push({ at: at.getTime(), tokens });
+    if (tokens > 0) this.#record(tenantId, model, at.getTime(), tokens);
   }
 
-  #drawList(tenantId: string, model: string): Draw[] {
+  #record(tenantId: string, model: string, at: number, tokens: number): void {
     const key = keyOf(tenantId, model);
-    let list = this.#draws.get(key);
-    if (!list) this.#draws.set(key, (list = []));
-    return list;
+    let log = this.#draws.get(key);
+    if (!log) this.#draws.set(key, (log = { draws: [], total: 0 }));
+    log.draws.push({ at, tokens });
+    log.total += tokens;
+  }
+
+  /**
+   * Tokens drawn at or after `since`. `since` (the oldest valid grant's creation) only moves
+   * forward as grants expire, so older draws can never count again and are dropped: each draw is
+   * summed once, not on every request.
+   */
+  #drawnSince(key: string, since: number): number {
+    const log = this.#draws.get(key);
+    if (!log) return 0;
+    while (log.draws.length > 0 && log.draws[0].at < since) log.total -= log.draws.shift()!.tokens;
+    return log.total;
   }
 }
 

@@ -80,10 +80,7 @@ export class Meter {
     for (const t of await store.tenants.list()) this.#tenants.set(t.id, t);
     this.#rules = await store.tenants.rateLimits();
     this.#budgets.load(await store.billing.balances(monthStartOf(now())));
-    const draws = (await store.billing.ledger({ limit: 100_000 }))
-      .filter((e) => e.allowanceTokens > 0 && e.model)
-      .map((e) => ({ tenantId: e.tenantId, model: e.model!, at: e.occurredAt, tokens: e.allowanceTokens }));
-    this.#allowances.load(await store.tenants.allowances(), draws);
+    this.#allowances.load(await store.tenants.allowances(), await store.billing.allowanceDraws());
   }
 
   tenant(id: string): TenantRecord | undefined {

@@ -158,11 +158,10 @@ export function createBillingRepository(db: Kysely<Database>, deps: StoreDeps, f
       return rows.map((r) => ({ tenantId: r.tenant_id, netMicros: Number(r.net ?? 0), monthChargesMicros: Number(r.month ?? 0) }));
     },
 
-    async allowanceUse() {
-      const rows = await db.selectFrom('ledger')
-        .select((eb) => ['tenant_id', 'model', eb.fn.sum<number>('allowance_tokens').as('tokens')])
-        .where('allowance_tokens', '>', 0).groupBy(['tenant_id', 'model']).execute();
-      return rows.map((r) => ({ tenantId: r.tenant_id, model: r.model ?? '', tokens: Number(r.tokens) }));
+    async allowanceDraws() {
+      const rows = await db.selectFrom('ledger').select(['tenant_id', 'model', 'occurred_at', 'allowance_tokens'])
+        .where('allowance_tokens', '>', 0).orderBy('occurred_at').execute();
+      return rows.map((r) => ({ tenantId: r.tenant_id, model: r.model ?? '', at: fromStoredTime(r.occurred_at), tokens: Number(r.allowance_tokens) }));
     },
 
     async inflight() {

@@ -375,8 +375,8 @@ export interface BillingRepository {
   ledger(query: LedgerQuery): Promise<LedgerEntry[]>;
   /** Per tenant: the sum of all amounts, and of charges since `monthStart`, in micro-units. */
   balances(monthStart: Date): Promise<Array<{ tenantId: string; netMicros: number; monthChargesMicros: number }>>;
-  /** Allowance tokens used per (tenant, model) since each allowance was granted. */
-  allowanceUse(): Promise<Array<{ tenantId: string; model: string; tokens: number }>>;
+  /** Every draw on a free allowance (ledger entries with allowance tokens), oldest first. */
+  allowanceDraws(): Promise<Array<{ tenantId: string; model: string; at: Date; tokens: number }>>;
   inflight(): Promise<InflightRecord[]>;
 }
 

@@ -76,7 +76,7 @@ export function billingConformance(newDatabase: NewDatabase): void {
       await store.billing.append({ ...usageEntry(t.id, null as never, -1000), kind: 'credit', requestId: null });
       const [balance] = await store.billing.balances(new Date('2026-01-01T00:00:00.000Z'));
       assert.deepEqual(balance, { tenantId: t.id, netMicros: -200, monthChargesMicros: 300 });
-      assert.deepEqual(await store.billing.allowanceUse(), [{ tenantId: t.id, model: 'm', tokens: 15 }]);
+      assert.deepEqual(await store.billing.allowanceDraws(), [{ tenantId: t.id, model: 'm', at: T0, tokens: 15 }]);
       const page = await store.billing.ledger({ tenantId: t.id, from: new Date('2026-01-01T00:00:00.000Z') });
       assert.equal(page.length, 3);
     }));
