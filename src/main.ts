@@ -5,6 +5,7 @@
 import { mkdir } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import { Registry, collectDefaultMetrics } from 'prom-client';
 import pino, { type Logger } from 'pino';
@@ -98,6 +99,7 @@ export async function startTessera(config: Config, options: StartOptions = {}): 
     meter,
     models,
     node,
+    consoleDir: fileURLToPath(new URL('../../console/dist', import.meta.url)),
     bodyLimit: config.bodyLimit,
     logLevel: config.logLevel,
     version: VERSION,

@@ -40,6 +40,14 @@ describe('admin API', () => {
     return { id: t.body.id, k1: await key(`${name}-1`), k2: await key(`${name}-2`) };
   }
 
+  it('tells a key who it is: /api/me', async () => {
+    const t = await tenantWithKeys('whoami');
+    const me = await s.call<{ key: { id: string; role: string; tenant_id: string }; tenant: { name: string } }>('GET', '/api/me', t.k1.secret);
+    assert.equal(me.status, 200, me.text);
+    assert.deepEqual([me.body.key.id, me.body.key.role, me.body.key.tenant_id, me.body.tenant.name], [t.k1.id, 'member', t.id, 'whoami']);
+    assert.ok(!me.text.includes(t.k1.secret.slice(12)), 'the secret is never echoed');
+  });
+
   it('creates, lists, shows and changes tenants, auditing before and after', async () => {
     const t = await s.call<Json>('POST', '/api/tenants', s.admin, { name: 'acme', kind: 'external', monthly_limit_micros: 1_000_000, limit_mode: 'soft' });
     assert.equal(t.status, 201);

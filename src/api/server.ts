@@ -10,6 +10,7 @@ import type { Meter } from '../metering/index.js';
 import type { Store } from '../store/index.js';
 import { registerAdminRoutes } from './admin/index.js';
 import { requireKey, type KeyVerifier } from './auth.js';
+import { registerConsole } from './console.js';
 import { registerConversationRoutes } from './conversations.js';
 import { registerModelRoutes } from './models.js';
 import { installErrorHandling } from './errors.js';
@@ -27,6 +28,8 @@ export interface ServerDeps {
   /** Model library and fleet views (/api/models, /api/fleet); absent in tests of the OpenAI layer alone. */
   models?: ModelManager;
   node?: LocalNode;
+  /** The built web console (console/dist); absent = no console. */
+  consoleDir?: string;
   bodyLimit: number;
   logLevel: string;
   version: string;
@@ -74,5 +77,6 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
     registerConversationRoutes(scope, { store: deps.store });
     if (deps.models && deps.node) registerModelRoutes(scope, { models: deps.models, router: deps.router, node: deps.node });
   });
+  if (deps.consoleDir) registerConsole(app, deps.consoleDir);
   return app;
 }

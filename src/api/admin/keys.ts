@@ -33,6 +33,14 @@ const listQuery = z.strictObject({ tenant: z.string().min(1).optional() });
 export function registerKeyRoutes(app: FastifyInstance, deps: AdminDeps): void {
   const { store, now } = deps;
 
+  /** Who am I: the calling key and its tenant (what the console shows after sign-in). */
+  app.get('/api/me', async (request) => {
+    const key = requireRole(request, 'admin', 'tenant_admin', 'member');
+    const [own, tenant] = await Promise.all([store.keys.get(key.id), store.tenants.get(key.tenantId)]);
+    if (!own) throw new TesseraError('invalid_api_key');
+    return { key: keyBody(own), tenant: tenant && { id: tenant.id, name: tenant.name, kind: tenant.kind } };
+  });
+
   app.get('/api/keys', async (request) => {
     const key = requireRole(request, 'admin', 'tenant_admin', 'member');
     const query = parseBody(listQuery, request.query);

@@ -48,6 +48,7 @@ export function adminPaths() {
   const tenant = [idParam('tenant id (or name)')];
   const key = [idParam('key id')];
   return {
+    '/api/me': { get: op('The calling key and its tenant') },
     '/api/tenants': {
       get: op('List tenants (admin: all; tenant admin: its own)'),
       post: op('Create a tenant (admin)', { requestBody: json(createTenantBody), created: true }),

@@ -1,0 +1,113 @@
+// The shapes the console reads from the HTTP API (src/api/**). Money is integer micro-units.
+
+export type Role = 'admin' | 'tenant_admin' | 'member';
+
+export interface List<T> {
+  object: 'list';
+  data: T[];
+}
+
+export interface ApiKey {
+  id: string;
+  name: string;
+  role: Role;
+  prefix: string;
+  tenant_id: string;
+  allowed_models: string[] | null;
+  created_at: string;
+  expires_at: string | null;
+  revoked_at: string | null;
+  last_used_at: string | null;
+}
+
+export interface Model {
+  id: string;
+  tessera?: { engine: string; device: string; context_length: number; random_weights: boolean; note?: string };
+}
+
+export interface Sampling {
+  temperature?: number | null;
+  top_p?: number | null;
+  max_tokens?: number | null;
+}
+
+export interface Conversation {
+  id: string;
+  title: string;
+  model: string | null;
+  system_prompt: string | null;
+  settings: Sampling | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface MessageUsage {
+  prompt_tokens: number;
+  completion_tokens: number | null;
+  cost_micros: number | null;
+}
+
+export interface Message {
+  id: string;
+  seq: number;
+  role: 'system' | 'user' | 'assistant';
+  content: string;
+  model: string | null;
+  request_id: string | null;
+  usage: MessageUsage | null;
+  created_at: string;
+}
+
+export interface ConversationWithMessages extends Conversation {
+  messages: Message[];
+}
+
+export interface Tenant {
+  id: string;
+  name: string;
+  kind: 'internal' | 'external';
+  monthly_limit_micros: number | null;
+  limit_mode: 'hard' | 'soft';
+  prepaid: boolean;
+  created_at: string;
+}
+
+export interface Budget {
+  tenant_id: string;
+  monthly_limit_micros: number | null;
+  month_charges_micros: number;
+  balance_micros: number;
+  reserved_micros: number;
+  remaining_micros: number | null;
+  over_limit: boolean;
+}
+
+export interface Sums {
+  requests: number;
+  prompt_tokens: number;
+  cached_tokens: number;
+  completion_tokens: number;
+  allowance_tokens: number;
+  accelerator_ms: number;
+  amount_micros: number;
+}
+
+export type UsageBy = 'day' | 'model' | 'key';
+
+export interface UsageRow extends Sums {
+  group: string | null;
+}
+
+export interface Statement {
+  tenant: { id: string; name: string; kind: string };
+  period: string | null;
+  from: string;
+  to: string;
+  lines_by_model: Array<Sums & { model: string; price: { id: string; effective_from: string; input_per_mtok: number; output_per_mtok: number } | null }>;
+  lines_by_key: Array<Sums & { key_id: string | null; key_name: string | null }>;
+  lines_by_chip: Array<Sums & { chip_type: string }>;
+  allowance_tokens_used: number;
+  total_micros: number;
+  credits_micros: number;
+  net_micros: number;
+}

@@ -1,0 +1,456 @@
+/**
+ * The web console end to end, in real headless Chromium driven by playwright-core (issue 4):
+ * sign-in, a streamed chat reply, stop, regenerate, edit-and-resend, rename, a broken stream,
+ * usage charts whose totals match the ledger, the statement, tenants and keys (form validation and
+ * the server's refusal text), a member kept out of operator pages, and a revoked key sent back to
+ * sign-in. Screenshots of every page at phone (390×844) and desktop (1440×900) size go to
+ * test-artifacts/console/, and each layout is checked for horizontal overflow.
+ *
+ * The server is wired as main.ts wires it (real SQLite store, meter, gateway) on the fake engine,
+ * with the console registered before it listens: `fake-model` answers fast, `slow-model` slowly
+ * enough to be stopped. Skips only when /usr/bin/chromium is missing (CI installs it).
+ */
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
+import type { FastifyInstance } from 'fastify';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { Registry } from 'prom-client';
+import { buildServer, keyVerifierFromStore } from '../src/api/index.js';
+import { registerConsole } from '../src/api/console.js';
+import { createFakeEngine } from '../src/engines/index.js';
+import { Gateway, ModelRouter, createGatewayMetrics } from '../src/gateway/index.js';
+import { Meter } from '../src/metering/index.js';
+import { openStore, type Store } from '../src/store/index.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const DIST = join(ROOT, 'console', 'dist');
+const ARTIFACTS = join(ROOT, 'test-artifacts', 'console');
+const PHONE = { width: 390, height: 844 };
+const DESKTOP = { width: 1440, height: 900 };
+const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+/** fake-model prices: 1,000 micros per prompt token, 2,000 per completion token. */
+const PRICE = { input_per_mtok: 1_000_000_000, output_per_mtok: 2_000_000_000 };
+
+interface Harness {
+  url: string;
+  store: Store;
+  app: FastifyInstance;
+  close(): Promise<void>;
+}
+
+async function startConsoleServer(): Promise<Harness> {
+  const dir = await mkdtemp(join(tmpdir(), 'tessera-console-'));
+  const now = () => new Date();
+  const store = await openStore({ kind: 'sqlite', file: join(dir, 'db.sqlite') }, { now });
+  const meter = new Meter({ store, now, monotonicMs: () => performance.now() });
+  await meter.start();
+  const router = new ModelRouter();
+  await router.load('fake-model', async () => createFakeEngine({ name: 'fake-model', slots: 4, tokenDelayMs: 25 }), now());
+  await router.load('slow-model', async () => createFakeEngine({ name: 'slow-model', slots: 2, tokenDelayMs: 250 }), now());
+  const registry = new Registry();
+  const gateway = new Gateway({
+    router,
+    metrics: createGatewayMetrics(registry, router),
+    recordUsage: (row) => store.usage.record(row),
+    monotonicMs: () => performance.now(),
+    maxQueue: 64,
+    onUsageError: (err) => {
+      throw err;
+    },
+    meter,
+  });
+  const app = buildServer({
+    store, gateway, router, metricsRegistry: registry, verifyKey: keyVerifierFromStore(store.keys), meter,
+    bodyLimit: 1024 * 1024, logLevel: 'silent', version: 'test', now,
+  });
+  registerConsole(app, DIST);
+  await app.listen({ host: '127.0.0.1', port: 0 });
+  const address = app.server.address();
+  const url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+  return {
+    url, store, app,
+    async close() {
+      await app.close();
+      await router.closeAll();
+      await meter.journal.drain();
+      await store.close();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** `npm run build` builds the console; a direct run of this file builds it when it is missing. */
+function ensureConsoleBuilt(): void {
+  if (existsSync(join(DIST, 'index.html'))) return;
+  execFileSync(process.execPath, [join(ROOT, 'node_modules', 'vite', 'bin', 'vite.js'), 'build', 'console', '--logLevel', 'warn'], { cwd: ROOT, stdio: 'inherit' });
+}
+
+/** The console's own money format (format.ts), for comparing with what the page shows. */
+function money(micros: number): string {
+  const units = micros / 1_000_000;
+  const digits = Math.abs(units) >= 1 || units === 0 ? 2 : Math.abs(units) >= 0.01 ? 4 : 6;
+  return units.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
+}
+
+async function signIn(page: Page, url: string, secret: string): Promise<void> {
+  await page.goto(`${url}/`);
+  await page.getByLabel('API key').fill(secret);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByTestId('whoami').waitFor();
+}
+
+/** Screenshots `name` at phone and desktop size and checks neither layout scrolls sideways. */
+async function capture(page: Page, name: string): Promise<void> {
+  for (const size of [PHONE, DESKTOP]) {
+    await page.setViewportSize(size);
+    await page.waitForTimeout(150); // the chart redraws at the new width (ResizeObserver)
+    // A string, not a function: the root tsconfig has no DOM types.
+    const overflow = Number(await page.evaluate('document.documentElement.scrollWidth - window.innerWidth'));
+    assert.ok(overflow <= 0, `${name} at ${size.width}×${size.height} overflows sideways by ${overflow}px`);
+    await page.screenshot({ path: join(ARTIFACTS, `${name}-${size.width}x${size.height}.png`), fullPage: true });
+  }
+}
+
+const skip = existsSync(CHROMIUM) ? false : `${CHROMIUM} is missing: install Debian's chromium (apt-get install -y chromium) to run the console tests`;
+
+describe('web console in headless Chromium', { skip, timeout: 240_000 }, () => {
+  let server: Harness;
+  let browser: Browser;
+  let context: BrowserContext;
+  let page: Page;
+  const keys = { admin: '', tenantAdmin: '', member: '', tenantId: '' };
+
+  const api = async <T>(method: string, path: string, secret: string, body?: unknown): Promise<T> => {
+    const response = await fetch(`${server.url}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${secret}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await response.text();
+    assert.ok(response.ok, `${method} ${path}: ${response.status} ${text}`);
+    return JSON.parse(text) as T;
+  };
+
+  before(async () => {
+    ensureConsoleBuilt();
+    await mkdir(ARTIFACTS, { recursive: true });
+    server = await startConsoleServer();
+    // Through the API, as an operator would: the meter reloads tenants and keys on each change.
+    keys.admin = (await server.store.keys.create({ name: 'root', role: 'admin' })).secret;
+    const tenant = await api<{ id: string }>('POST', '/api/tenants', keys.admin, { name: 'acme', kind: 'external', monthly_limit_micros: 50_000_000 });
+    keys.tenantId = tenant.id;
+    const newKey = async (name: string, role: string) => (await api<{ secret: string }>('POST', '/api/keys', keys.admin, { name, role, tenant_id: tenant.id })).secret;
+    keys.tenantAdmin = await newKey('acme-admin', 'tenant_admin');
+    keys.member = await newKey('alice', 'member');
+    await api('POST', '/api/prices/models', keys.admin, { model: 'fake-model', ...PRICE });
+    // Usage by another key of the tenant, so the chart by key has two bars.
+    const other = await newKey('batch', 'member');
+    for (const words of ['one two three', 'four five']) {
+      await api('POST', '/v1/chat/completions', other, { model: 'fake-model', messages: [{ role: 'user', content: words }], max_tokens: 5 });
+    }
+    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
+    context = await browser.newContext({ viewport: DESKTOP });
+    page = await context.newPage();
+  });
+
+  after(async () => {
+    await browser?.close();
+    await server?.close();
+  });
+
+  it('serves the app at / with client-side routes, cached assets and API 404s left to the API', async () => {
+    const index = await fetch(`${server.url}/`);
+    assert.equal(index.status, 200);
+    assert.match(index.headers.get('content-type') ?? '', /text\/html/);
+    assert.equal(index.headers.get('cache-control'), 'no-cache');
+    assert.match(index.headers.get('content-security-policy') ?? '', /default-src 'self'/);
+    const html = await index.text();
+    const asset = /src="(\/assets\/[^"]+\.js)"/.exec(html)?.[1];
+    assert.ok(asset, 'index.html names its script');
+    const js = await fetch(`${server.url}${asset}`);
+    assert.equal(js.status, 200);
+    assert.match(js.headers.get('cache-control') ?? '', /immutable/);
+    assert.equal((await fetch(`${server.url}${asset}`, { headers: { 'if-none-match': js.headers.get('etag')! } })).status, 304);
+    const route = await fetch(`${server.url}/chat/some-id`);
+    assert.equal(route.status, 200);
+    assert.equal(await route.text(), html);
+    assert.equal((await fetch(`${server.url}/assets/missing.js`)).status, 404);
+    assert.equal((await fetch(`${server.url}/%2e%2e/package.json`)).status, 404);
+    const apiMiss = await fetch(`${server.url}/api/nothing-here`);
+    assert.equal(apiMiss.status, 404);
+    assert.equal(((await apiMiss.json()) as { error: { code: string } }).error.code, 'not_found');
+  });
+
+  it('refuses a wrong key on the sign-in page with the server’s message', async () => {
+    await page.goto(`${server.url}/`);
+    await capture(page, 'signin');
+    await page.getByLabel('API key').fill('sk-tess-wrong');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    const error = page.getByTestId('signin-error');
+    await error.waitFor();
+    assert.match(await error.innerText(), /not valid|revoked/i);
+  });
+
+  it('streams a chat reply as Markdown with tokens and cost, and stores the sampling settings', async () => {
+    await signIn(page, server.url, keys.member);
+    assert.equal(new URL(page.url()).pathname, '/chat');
+    await page.getByRole('button', { name: 'Settings' }).click();
+    await page.getByLabel('Max tokens').fill('0');
+    await page.getByLabel('Temperature').click();
+    assert.match(await page.getByRole('alert').first().innerText(), /Max tokens must be a whole number from 1/);
+    await page.getByLabel('Max tokens').fill('12');
+    await page.getByLabel('System prompt').fill('Answer briefly.');
+    await page.getByLabel('Temperature').fill('0.5');
+    await page.getByLabel('Message').click(); // leaving the fields saves them
+    await page.getByRole('button', { name: 'Settings' }).click();
+
+    await page.getByLabel('Message').fill('Hello there, console');
+    await page.keyboard.press('Enter');
+    const streaming = page.getByTestId('message-streaming');
+    await streaming.getByText(/alpha|bravo|charlie|delta|echo|foxtrot|golf|hotel|india|juliet|kilo|lima/).first().waitFor();
+    const reply = page.getByTestId('message-assistant').last();
+    await reply.getByTestId('reply-usage').waitFor();
+    assert.equal((await reply.locator('.markdown').innerText()).trim().split(/\s+/).length, 12);
+    // 2 system + 3 user words in, 12 out, priced from the ledger by the server.
+    assert.equal(await reply.getByTestId('reply-usage').innerText(), `fake-model · 5 in · 12 out · cost ${money(5 * 1000 + 12 * 2000)}`);
+
+    const list = await api<{ data: Array<{ id: string; title: string; settings: unknown; system_prompt: string; model: string }> }>('GET', '/api/conversations', keys.member);
+    assert.equal(list.data.length, 1);
+    assert.equal(list.data[0].title, 'Hello there, console');
+    assert.deepEqual(list.data[0].settings, { temperature: 0.5, max_tokens: 12 });
+    assert.equal(list.data[0].system_prompt, 'Answer briefly.');
+    assert.equal(new URL(page.url()).pathname, `/chat/${list.data[0].id}`);
+    await capture(page, 'chat');
+  });
+
+  it('regenerates the last reply and edits-and-resends a message', async () => {
+    /** Runs `action` and waits for the reply it starts to stream and be saved. */
+    const replyTo = async (action: () => Promise<void>) => {
+      await action();
+      await page.getByTestId('message-streaming').waitFor({ state: 'attached' });
+      await page.getByTestId('message-streaming').waitFor({ state: 'detached' });
+      await page.getByTestId('message-assistant').getByTestId('reply-usage').waitFor();
+    };
+    await replyTo(() => page.getByRole('button', { name: 'Regenerate' }).click());
+    assert.equal(await page.getByTestId('message-assistant').count(), 1);
+    await page.getByRole('button', { name: 'Edit' }).click();
+    await page.getByLabel('Edit message').fill('A different question');
+    await replyTo(() => page.getByRole('button', { name: 'Send', exact: true }).first().click());
+    assert.equal(await page.getByTestId('message-user').innerText().then((t) => t.split('\n')[0]), 'A different question');
+    const id = new URL(page.url()).pathname.split('/').pop()!;
+    const saved = await api<{ messages: Array<{ role: string; content: string; usage: unknown }> }>('GET', `/api/conversations/${id}`, keys.member);
+    assert.deepEqual(saved.messages.map((m) => m.role), ['user', 'assistant']);
+    assert.equal(saved.messages[0].content, 'A different question');
+    assert.ok(saved.messages[1].usage, 'the regenerated reply has its ledger usage');
+  });
+
+  it('stops a streaming reply and keeps what arrived', async () => {
+    await page.getByRole('button', { name: '+ New chat' }).click();
+    await page.getByLabel('Model').selectOption('slow-model');
+    await page.getByLabel('Message').fill('Tell me a long story');
+    await page.getByRole('button', { name: 'Send' }).click();
+    await page.getByTestId('message-streaming').getByText(/\w+ \w+/).waitFor();
+    await page.getByRole('button', { name: 'Stop' }).click();
+    await page.getByTestId('reply-stopped').waitFor();
+    await page.getByRole('button', { name: 'Send' }).waitFor();
+    const kept = (await page.getByTestId('message-assistant').last().locator('.markdown').innerText()).trim();
+    const words = kept.split(/\s+/).length;
+    assert.ok(words >= 2 && words < 16, `kept ${words} words: ${kept}`);
+    const list = await api<{ data: Array<{ id: string; model: string }> }>('GET', '/api/conversations', keys.member);
+    const stopped = list.data.find((c) => c.model === 'slow-model')!;
+    const saved = await api<{ messages: Array<{ content: string }> }>('GET', `/api/conversations/${stopped.id}`, keys.member);
+    assert.equal(saved.messages.at(-1)?.content.trim(), kept);
+  });
+
+  it('shows an error when a stream breaks and keeps the text that arrived', async () => {
+    await page.route('**/v1/chat/completions', (route) =>
+      route.fulfill({
+        status: 200,
+        headers: { 'content-type': 'text/event-stream', 'x-request-id': 'chatcmpl-broken' },
+        body:
+          'data: {"choices":[{"delta":{"role":"assistant","content":""}}]}\n\n' +
+          'data: {"choices":[{"delta":{"content":"Partial answer "}}]}\n\n' +
+          'data: {"choices":[{"delta":{"content":"before the break"}}]}\n\n' +
+          'data: {"error":{"message":"The engine crashed.","type":"server_error","code":"engine_error"}}\n\n',
+      }),
+    );
+    await page.getByLabel('Message').fill('This one breaks');
+    await page.getByRole('button', { name: 'Send' }).click();
+    const error = page.getByTestId('reply-error');
+    await error.waitFor();
+    assert.match(await error.innerText(), /The engine crashed\. What arrived before is kept\./);
+    assert.equal((await page.getByTestId('message-assistant').last().innerText()).split('\n')[0], 'Partial answer before the break');
+    await page.unroute('**/v1/chat/completions');
+  });
+
+  it('renames and deletes conversations from the sidebar', async () => {
+    const first = (await api<{ data: Array<{ id: string; title: string }> }>('GET', '/api/conversations', keys.member)).data.find((c) => c.title === 'Hello there, console')!;
+    await page.getByRole('button', { name: 'Rename Hello there, console' }).click();
+    await page.getByLabel('New title').fill('Renamed chat');
+    await page.getByRole('button', { name: 'Save' }).click();
+    await page.getByRole('link', { name: 'Renamed chat' }).waitFor();
+    const titles = (await api<{ data: Array<{ id: string; title: string }> }>('GET', '/api/conversations', keys.member)).data;
+    assert.equal(titles.find((c) => c.id === first.id)?.title, 'Renamed chat');
+
+    await page.getByRole('link', { name: 'Renamed chat' }).click();
+    await page.getByTestId('chat-title').getByText('Renamed chat').waitFor();
+    const count = titles.length;
+    await page.getByRole('button', { name: 'Delete Tell me a long story' }).click();
+    await page.getByRole('button', { name: 'Yes' }).click();
+    await page.getByRole('link', { name: 'Tell me a long story' }).waitFor({ state: 'detached' });
+    assert.equal((await api<{ data: unknown[] }>('GET', '/api/conversations', keys.member)).data.length, count - 1);
+  });
+
+  it('marks test models with random weights and starts new chats on a real model', async () => {
+    const models = {
+      object: 'list',
+      data: [
+        { id: 'tiny-random', object: 'model', tessera: { engine: 'llama', device: 'cpu', context_length: 512, random_weights: true, note: 'Test model with random weights: its output is noise.' } },
+        { id: 'fake-model', object: 'model', tessera: { engine: 'fake', device: 'cpu', context_length: 4096, random_weights: false } },
+      ],
+    };
+    await page.route('**/v1/models', (route) => route.fulfill({ json: models }));
+    await page.goto(`${server.url}/chat`);
+    const picker = page.getByLabel('Model');
+    await picker.getByText('tiny-random (random weights — test only)').waitFor({ state: 'attached' });
+    assert.equal(await picker.inputValue(), 'fake-model');
+    assert.equal(await page.getByTestId('random-weights').count(), 0);
+    await picker.selectOption('tiny-random');
+    assert.match(await page.getByTestId('random-weights').innerText(), /random weights: its output is noise/);
+    await page.unroute('**/v1/models');
+  });
+
+  it('works at phone width: the list is a drawer and the composer stays on screen', async () => {
+    await page.setViewportSize(PHONE);
+    const sidebar = page.getByRole('complementary', { name: 'Conversations' });
+    assert.equal(await sidebar.isVisible(), false);
+    await page.getByRole('button', { name: 'Conversations' }).click();
+    await sidebar.waitFor({ state: 'visible' });
+    await page.waitForTimeout(300); // the drawer slides in
+    await page.screenshot({ path: join(ARTIFACTS, 'chat-drawer-390x844.png') });
+    await page.getByRole('link', { name: 'Renamed chat' }).click();
+    await sidebar.waitFor({ state: 'hidden' });
+    const box = await page.getByLabel('Message').boundingBox();
+    assert.ok(box && box.y + box.height <= PHONE.height && box.x >= 0 && box.x + box.width <= PHONE.width, `composer at ${JSON.stringify(box)}`);
+    await page.getByRole('button', { name: 'Menu' }).click();
+    await page.screenshot({ path: join(ARTIFACTS, 'menu-390x844.png') });
+    await page.getByRole('button', { name: 'Menu' }).click();
+    await page.setViewportSize(DESKTOP);
+  });
+
+  it('keeps a member out of operator pages, also by URL', async () => {
+    const nav = page.getByRole('navigation', { name: 'Pages' });
+    assert.deepEqual(await nav.getByRole('link').allInnerTexts(), ['Chat']);
+    for (const path of ['/usage', '/tenants', '/keys']) {
+      await page.goto(`${server.url}${path}`);
+      await page.getByTestId('forbidden').waitFor();
+      assert.equal(await page.getByTestId('usage-chart').count(), 0);
+      assert.equal(await page.getByRole('heading', { level: 1 }).count(), 0);
+    }
+    await capture(page, 'forbidden');
+  });
+
+  it('shows usage by day, model and key with totals equal to the ledger, the statement, and CSV', async () => {
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await signIn(page, server.url, keys.tenantAdmin);
+    await page.getByRole('link', { name: 'Usage & bills' }).click();
+    const ledger = (await server.store.billing.ledger({ tenantId: keys.tenantId })).filter((e) => e.kind === 'usage');
+    const spend = ledger.reduce((s, e) => s + e.amountMicros, 0);
+    const tokens = ledger.reduce((s, e) => s + e.promptTokens + e.completionTokens, 0);
+    assert.ok(spend > 0 && ledger.length >= 5, `ledger: ${ledger.length} entries, ${spend} micros`);
+
+    await page.getByTestId('usage-chart').waitFor();
+    await page.getByTestId('total-spend').getByText(money(spend), { exact: true }).waitFor();
+    assert.equal(await page.getByTestId('total-tokens').innerText(), tokens.toLocaleString('en-US'));
+    assert.equal(await page.getByTestId('total-requests').innerText(), String(ledger.length));
+    const bars = async (attribute: string) => Promise.all((await page.locator('rect.bar').all()).map(async (bar) => Number(await bar.getAttribute(attribute))));
+    const barSum = async () => (await bars('data-value')).reduce((a, b) => a + b, 0);
+    assert.equal(await page.locator('rect.bar').count(), 14, 'one bar per day of the default two weeks');
+    assert.equal(await barSum(), spend);
+    assert.ok((await bars('height')).some((h) => h > 50), 'a bar is drawn');
+    await page.getByTestId('statement-total').getByText(money(spend), { exact: true }).waitFor();
+    await capture(page, 'usage');
+
+    await page.getByLabel('Group by').selectOption('key');
+    await page.locator('rect.bar[data-label="alice"]').waitFor();
+    assert.equal(await page.locator('rect.bar').count(), 2);
+    assert.equal(await barSum(), spend);
+    await page.getByLabel('Metric').selectOption('tokens');
+    await page.getByLabel('Group by').selectOption('model');
+    await page.locator('rect.bar[data-label="fake-model"]').waitFor();
+    assert.equal(await barSum(), tokens);
+
+    const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('statement').getByRole('button', { name: 'Download CSV' }).click()]);
+    assert.match(download.suggestedFilename(), /^statement-acme-\d{4}-\d{2}\.csv$/);
+    const csv = await readFile((await download.path())!, 'utf8');
+    assert.match(csv, /^section,group,name,/);
+    assert.match(csv, new RegExp(`\\r\\ntotal,,,,,0,0,0,0,0,0,${spend}\\r\\n`));
+  });
+
+  it('lists tenants with budgets and creates and revokes keys, validating first and showing refusals', async () => {
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await signIn(page, server.url, keys.admin);
+    await page.getByRole('link', { name: 'Tenants' }).click();
+    const acme = page.getByTestId('tenants-table').getByRole('row').filter({ hasText: 'acme' });
+    await acme.waitFor();
+    assert.match(await acme.innerText(), /50\.00 \(hard\)/);
+    await capture(page, 'tenants');
+
+    await acme.getByRole('link', { name: 'Keys' }).click();
+    const table = page.getByTestId('keys-table');
+    await table.getByText('alice').waitFor();
+    const form = page.getByRole('form', { name: 'Create key' });
+    let posted = 0;
+    page.on('request', (r) => void (r.method() === 'POST' && r.url().endsWith('/api/keys') && posted++));
+    await form.getByRole('button', { name: 'Create key' }).click();
+    await form.getByText('A key needs a name.').waitFor();
+    await form.getByLabel('Name').fill('ci');
+    await form.getByLabel('Requests per minute (optional)').fill('-3');
+    await form.getByRole('button', { name: 'Create key' }).click();
+    await form.getByText('Requests per minute is a whole number above 0.').waitFor();
+    assert.equal(posted, 0, 'invalid forms are not sent');
+
+    await form.getByLabel('Requests per minute (optional)').fill('');
+    await form.getByLabel('Role').selectOption('admin');
+    await form.getByRole('button', { name: 'Create key' }).click();
+    await page.getByTestId('key-refused').getByText("Admin keys belong to the 'platform' tenant").waitFor();
+    assert.equal(posted, 1);
+
+    await form.getByLabel('Name').fill('ci');
+    await form.getByLabel('Role').selectOption('member');
+    await form.getByRole('button', { name: 'Create key' }).click();
+    const secret = await page.getByTestId('new-secret').innerText();
+    assert.match(secret, /^sk-tess-/);
+    await table.getByText('ci', { exact: true }).waitFor();
+    await capture(page, 'keys');
+    await table.getByRole('button', { name: 'Revoke ci' }).click();
+    await table.getByRole('button', { name: 'Revoke', exact: true }).click();
+    await table.getByRole('row').filter({ has: page.getByText('ci', { exact: true }) }).getByText('revoked').waitFor();
+    const refused = await fetch(`${server.url}/v1/models`, { headers: { authorization: `Bearer ${secret}` } });
+    assert.equal(refused.status, 401);
+  });
+
+  it('sends a session whose key is revoked back to sign-in with a clear message', async () => {
+    const { id, secret } = await api<{ id: string; secret: string }>('POST', '/api/keys', keys.admin, { name: 'short-lived', role: 'tenant_admin', tenant_id: keys.tenantId });
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await signIn(page, server.url, secret);
+    await page.getByRole('link', { name: 'Tenants' }).click();
+    await page.getByTestId('tenants-table').getByText('acme', { exact: true }).waitFor();
+    await api('DELETE', `/api/keys/${id}`, keys.admin);
+    await page.getByRole('navigation', { name: 'Pages' }).getByRole('link', { name: 'Keys' }).click();
+    const message = page.getByTestId('signin-message');
+    await message.waitFor();
+    assert.match(await message.innerText(), /Your API key was refused: .*Sign in with a valid key\./);
+    await page.reload();
+    assert.equal(await page.getByTestId('whoami').count(), 0, 'the refused key is forgotten');
+    await page.getByLabel('API key').waitFor();
+  });
+});
