@@ -7,7 +7,7 @@ import tseslint from 'typescript-eslint';
  * Written but not yet integrated (the session that wrote them ran out of time): excluded from the
  * build (tsconfig.json "include") and from lint until they compile together. See NOTES in README.
  */
-const WORK_IN_PROGRESS = ['src/scheduler/**', 'src/cli/commands/sim.ts', 'bench/sched/**', 'bench/serve/**'];
+const WORK_IN_PROGRESS = ['src/scheduler/**', 'src/cli/commands/sim.ts', 'bench/sched/**'];
 
 const units = ['core', 'store', 'api', 'gateway', 'engines', 'models', 'fleet', 'scheduler', 'metering', 'cli'];
 

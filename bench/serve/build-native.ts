@@ -8,15 +8,22 @@
  * the build is skipped when both binaries exist and a stamp file records the same commit + options.
  * Everything lands in `bench/work/` (git-ignored).
  *
- * Usage: node --import tsx bench/serve/build-native.ts [--jobs 2] [--force]
+ * Usage: node --import tsx bench/serve/build-native.ts [--jobs N (default: available cores)] [--force]
  */
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+/**
+ * The repository root: the nearest folder above this file that holds the project's package.json
+ * (the bench runs from source with tsx, or compiled into some other folder: then the working
+ * directory is taken).
+ */
+export const REPO_ROOT = findRepoRoot(dirname(fileURLToPath(import.meta.url)));
+
 export const WORK_DIR = join(REPO_ROOT, 'bench', 'work');
 const NLC_LLAMA_DIR = join(REPO_ROOT, 'node_modules', 'node-llama-cpp', 'llama');
 const SRC_DIR = join(WORK_DIR, 'llama.cpp');
@@ -52,16 +59,27 @@ export interface NativeBuild {
 export interface BuildOptions {
   jobs?: number;
   force?: boolean;
+  /** Never clone or build: use the binaries already in bench/work, fail if there are none. */
+  skipBuild?: boolean;
   onProgress?: (line: string) => void;
 }
 
 export async function ensureNativeBuild(options: BuildOptions = {}): Promise<NativeBuild> {
   const say = options.onProgress ?? ((line: string) => console.log(line));
-  const jobs = options.jobs ?? 2;
+  const jobs = options.jobs ?? availableParallelism();
   const bundle = join(NLC_LLAMA_DIR, 'gitRelease.bundle');
   if (!existsSync(bundle)) throw new Error(`node-llama-cpp's llama.cpp bundle not found at ${bundle}; run npm install first`);
   const info = JSON.parse(await readFile(join(NLC_LLAMA_DIR, 'llama.cpp.info.json'), 'utf8')) as { tag: string };
   const bundleHead = (await capture('git', ['bundle', 'list-heads', bundle])).split(/\s+/)[0] ?? '';
+  if (options.skipBuild) {
+    const binaries = { batchedBench: binPath('llama-batched-bench'), server: binPath('llama-server') };
+    for (const path of Object.values(binaries)) {
+      if (!existsSync(path)) throw new Error(`--skip-build: ${rel(path)} does not exist; run once without --skip-build`);
+    }
+    const commit = existsSync(join(SRC_DIR, '.git')) ? (await capture('git', ['-C', SRC_DIR, 'rev-parse', 'HEAD'])).trim() : bundleHead;
+    say(`[native] --skip-build: using the llama.cpp ${info.tag} binaries in ${rel(join(BUILD_DIR, 'bin'))}`);
+    return { ...binaries, tag: info.tag, commit };
+  }
 
   await mkdir(WORK_DIR, { recursive: true });
   const unlock = await lock(say);
@@ -83,7 +101,7 @@ async function cloneAndBuild(
   const info = { tag };
   if (!existsSync(join(SRC_DIR, '.git'))) {
     say(`[native] cloning llama.cpp ${info.tag} from node-llama-cpp's bundle into ${rel(SRC_DIR)}`);
-    await exec('git', ['clone', '-q', bundle, SRC_DIR], say);
+    await exec('git', ['-c', 'advice.detachedHead=false', 'clone', '-q', bundle, SRC_DIR], say);
   }
   const commit = (await capture('git', ['-C', SRC_DIR, 'rev-parse', 'HEAD'])).trim();
   if (bundleHead && commit !== bundleHead) {
@@ -145,6 +163,14 @@ function alive(pid: number): boolean {
     return true;
   } catch (err) {
     return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+function findRepoRoot(from: string): string {
+  for (let dir = from; ; dir = dirname(dir)) {
+    const pkg = join(dir, 'package.json');
+    if (existsSync(pkg) && existsSync(join(dir, 'bench', 'serve'))) return dir;
+    if (dirname(dir) === dir) return process.cwd();
   }
 }
 
@@ -221,7 +247,7 @@ function succeeds(cmd: string, args: string[]): Promise<boolean> {
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   const args = process.argv.slice(2);
   const jobsAt = args.indexOf('--jobs');
-  const jobs = jobsAt >= 0 ? Number(args[jobsAt + 1]) : 2;
+  const jobs = jobsAt >= 0 ? Number(args[jobsAt + 1]) : availableParallelism();
   ensureNativeBuild({ jobs, force: args.includes('--force') })
     .then((b) => console.log(`[native] ${b.batchedBench}\n[native] ${b.server}`))
     .catch((err: unknown) => {

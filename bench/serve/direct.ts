@@ -1,13 +1,13 @@
 /**
  * Column (b): node-llama-cpp used directly, the way an embedded engine would use it at best: one
- * model, one context holding `max(streams)` sequences (as Tessera's engine holds `parallel`), and
- * for N streams N concurrent `sequence.evaluate()` loops. node-llama-cpp batches the pending tokens
+ * model, one context holding N sequences (as Tessera's engine holds `parallel`), and for N streams
+ * N concurrent `sequence.evaluate()` loops. node-llama-cpp batches the pending tokens
  * of all sequences of a context into one `llama_decode` per step, so this measures its batched path
  * with no HTTP, no gateway and no chat template, greedy sampling, EOS ignored (`yieldEogToken`).
  */
 import { performance } from 'node:perf_hooks';
 import { getLlama, LlamaLogLevel, type Llama, type LlamaContext, type LlamaModel, type Token } from 'node-llama-cpp';
-import { aggregate, makePrompt, type Aggregate, type StreamTiming } from './metrics.js';
+import { aggregate, makePrompt, type Aggregate, type StreamTiming, type TokenCounter } from './metrics.js';
 
 export interface DirectOptions {
   model: string;
@@ -23,13 +23,19 @@ export interface DirectOptions {
 export interface DirectBench {
   /** Prompts (text) per stream index, reused by the HTTP column so both see the same input. */
   prompts: string[];
-  settings: string;
-  /** Runs N concurrent evaluate loops on the first N sequences; clears them afterwards. */
-  run(streams: number): Promise<Aggregate>;
+  /** The settings of the last context created. */
+  readonly settings: string;
+  /** Creates the context for N streams (and warms it up) unless it exists already. */
+  prepare(streams: number): Promise<void>;
+  /** Runs N concurrent evaluate loops, one per sequence of the N-stream context. */
+  run(streams: number, counter?: TokenCounter): Promise<Aggregate>;
   close(): Promise<void>;
 }
 
-/** Loads the model once and creates the one context every row uses. */
+/**
+ * Loads the model once; every `run(n)` creates a fresh context with exactly n sequences (as Tessera
+ * is started with `parallel` = n and llama-server with `-np n`), measures, and disposes it.
+ */
 export async function openDirect(o: DirectOptions): Promise<DirectBench> {
   const say = o.onProgress ?? (() => undefined);
   const maxStreams = Math.max(...o.streams);
@@ -44,55 +50,74 @@ export async function openDirect(o: DirectOptions): Promise<DirectBench> {
     logLevel: LlamaLogLevel.error,
   });
   let model: LlamaModel | undefined;
-  let context: LlamaContext | undefined;
   const close = async (): Promise<void> => {
-    await context?.dispose();
     await model?.dispose();
     await llama.dispose();
   };
   try {
-    model = await llama.loadModel({ modelPath: o.model, gpuLayers: 0 });
-    const ctx = await model.createContext({
-      sequences: maxStreams,
-      contextSize: o.perSequenceContext,
-      batchSize: Math.max(512, maxStreams * o.promptTokens),
-      threads: { ideal: o.threads, min: o.threads },
-      flashAttention: o.flashAttention === 'auto' ? 'auto' : o.flashAttention === 'on',
-    });
-    context = ctx;
-    const settings =
-      `node-llama-cpp ${llama.buildType} build, CPU, sequences=${maxStreams}, contextSize/seq=${ctx.contextSize}, ` +
-      `batchSize=${ctx.batchSize}, threads=${ctx.idealThreads}, flashAttention=${String(ctx.flashAttention)}`;
-    say(`[direct] ${settings}`);
-
+    const loaded = await llama.loadModel({ modelPath: o.model, gpuLayers: 0 });
+    model = loaded;
     const prompts: string[] = [];
     const promptTokens: Token[][] = [];
     for (let i = 0; i < maxStreams; i++) {
       let words = o.promptTokens;
       let text = makePrompt(i, words);
-      // Grow the text until it tokenizes to at least the target, then cut the tokens to the target.
-      while (model.tokenize(text).length < o.promptTokens) text = makePrompt(i, (words += 4));
-      prompts.push(text);
-      promptTokens.push(model.tokenize(text).slice(0, o.promptTokens));
+      // Grow the text until it tokenizes to at least the target, then cut it to the target.
+      while (loaded.tokenize(text).length < o.promptTokens) text = makePrompt(i, (words += 4));
+      const tokens = loaded.tokenize(text).slice(0, o.promptTokens);
+      promptTokens.push(tokens);
+      // The text of exactly those tokens, so the HTTP columns send the same prompt.
+      prompts.push(loaded.detokenize(tokens));
     }
 
-    const sequences = Array.from({ length: maxStreams }, () => ctx.getSequence());
-    // Warm-up: one short generation, so the first measured row does not pay for first-touch costs.
-    await generate(sequences[0], promptTokens[0].slice(0, 8), 4);
-    await sequences[0].clearHistory();
-
+    let settings = '';
+    let context: LlamaContext | undefined;
+    let contextStreams = 0;
+    const prepare = async (n: number): Promise<void> => {
+      if (context && contextStreams === n) return;
+      await context?.dispose();
+      context = undefined;
+      // What Tessera's llama engine does: n sequences of contextSize tokens each, exact threads,
+      // node-llama-cpp's default batch size; flash attention as asked (its default is "auto").
+      const ctx = await loaded.createContext({
+        sequences: n,
+        contextSize: o.perSequenceContext,
+        threads: { ideal: o.threads, min: o.threads },
+        ...(o.flashAttention === 'auto' ? {} : { flashAttention: o.flashAttention === 'on' }),
+      });
+      context = ctx;
+      contextStreams = n;
+      settings =
+        `node-llama-cpp ${llama.buildType} build, CPU, one context per stream count with sequences=N, ` +
+        `contextSize/seq=${ctx.contextSize}, batchSize=${ctx.batchSize}, threads=${ctx.idealThreads}, ` +
+        `flashAttention=${String(ctx.flashAttention)}, greedy, yieldEogToken`;
+      // Warm-up: one short generation, so the measured run does not pay for first-touch costs.
+      const seq = ctx.getSequence();
+      await generate(seq, promptTokens[0].slice(0, 8), 4);
+      seq.dispose();
+    };
     return {
       prompts,
-      settings,
-      async run(n) {
-        const startMs = performance.now();
-        const timings = await Promise.all(
-          sequences.slice(0, n).map((seq, i) => generate(seq, promptTokens[i], o.tokens, startMs)),
-        );
-        await Promise.all(sequences.slice(0, n).map((seq) => seq.clearHistory()));
-        return aggregate(timings);
+      get settings() {
+        return settings;
       },
-      close,
+      prepare,
+      async run(n, counter) {
+        await prepare(n);
+        const ctx = context!;
+        const sequences = Array.from({ length: n }, () => ctx.getSequence());
+        try {
+          const startMs = performance.now();
+          const timings = await Promise.all(sequences.map((seq, i) => generate(seq, promptTokens[i], o.tokens, startMs, counter)));
+          return aggregate(timings);
+        } finally {
+          for (const seq of sequences) seq.dispose();
+        }
+      },
+      async close() {
+        await context?.dispose();
+        await close();
+      },
     };
   } catch (err) {
     await close();
@@ -105,13 +130,16 @@ async function generate(
   prompt: Token[],
   maxTokens: number,
   startMs = performance.now(),
+  counter?: TokenCounter,
 ): Promise<StreamTiming> {
   const tokenTimesMs: number[] = [];
   try {
     // Greedy (temperature 0) and EOS ignored: every stream produces exactly maxTokens tokens.
     for await (const _token of sequence.evaluate(prompt, { temperature: 0, yieldEogToken: true })) {
       tokenTimesMs.push(performance.now());
+      if (counter) counter.tokens += 1;
       if (tokenTimesMs.length >= maxTokens) break;
+      if (counter?.signal?.aborted) throw new Error(`stopped at the time limit after ${tokenTimesMs.length} tokens`);
     }
     return { startMs, tokenTimesMs, tokens: tokenTimesMs.length, promptTokens: prompt.length };
   } catch (err) {

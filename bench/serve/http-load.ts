@@ -1,13 +1,13 @@
 /**
- * Column (a): N concurrent streaming `/v1/completions` requests against an OpenAI-compatible server
- * (Tessera here; llama-server in a later comparison), each timed on the client: TTFT is the arrival
+ * N concurrent streaming `/v1/completions` requests against an OpenAI-compatible server (Tessera,
+ * and llama.cpp's llama-server as its peer), each timed on the client: TTFT is the arrival
  * of the first SSE chunk carrying text, decode rate comes from every chunk's arrival time, and the
  * token count from the final `usage` chunk (`stream_options.include_usage`), so an early stop (EOS)
  * is reported over the tokens really produced, never over `max_tokens`.
  */
 import { performance } from 'node:perf_hooks';
 import { Agent, request } from 'undici';
-import { aggregate, type Aggregate, type StreamTiming } from './metrics.js';
+import { aggregate, type Aggregate, type StreamTiming, type TokenCounter } from './metrics.js';
 
 export interface HttpLoadOptions {
   baseUrl: string;
@@ -18,6 +18,8 @@ export interface HttpLoadOptions {
   prompts: string[];
   /** Extra body fields a server understands (e.g. llama-server's `ignore_eos`). */
   extraBody?: Record<string, unknown>;
+  /** Incremented for every chunk that carries text. */
+  counter?: TokenCounter;
 }
 
 export async function runHttpLoad(o: HttpLoadOptions): Promise<Aggregate> {
@@ -56,6 +58,7 @@ async function streamOne(agent: Agent, o: HttpLoadOptions, prompt: string, start
         stream_options: { include_usage: true },
         ...o.extraBody,
       }),
+      signal: o.counter?.signal,
       headersTimeout: 600_000,
       bodyTimeout: 600_000,
     });
@@ -82,7 +85,10 @@ async function streamOne(agent: Agent, o: HttpLoadOptions, prompt: string, start
           };
           const choice = payload.choices?.[0];
           const text = choice?.text ?? choice?.delta?.content ?? '';
-          if (text.length > 0) tokenTimesMs.push(now);
+          if (text.length > 0) {
+            tokenTimesMs.push(now);
+            if (o.counter) o.counter.tokens += 1;
+          }
           if (payload.usage?.completion_tokens !== undefined) {
             usageTokens = payload.usage.completion_tokens;
             promptTokens = payload.usage.prompt_tokens ?? 0;
@@ -93,7 +99,11 @@ async function streamOne(agent: Agent, o: HttpLoadOptions, prompt: string, start
     if (usageTokens === undefined) throw new Error('the stream ended without a usage chunk');
     return { startMs, tokenTimesMs, tokens: usageTokens, promptTokens };
   } catch (err) {
-    const error = err instanceof Error ? err.message : String(err);
+    const error = o.counter?.signal?.aborted
+      ? `stopped at the time limit after ${tokenTimesMs.length} chunks`
+      : err instanceof Error
+        ? err.message
+        : String(err);
     return { startMs, tokenTimesMs, tokens: usageTokens ?? tokenTimesMs.length, promptTokens, error };
   }
 }

@@ -26,6 +26,13 @@ export interface StreamTiming {
   error?: string;
 }
 
+/** Tokens received so far in a running measurement (for progress lines), and its time limit. */
+export interface TokenCounter {
+  tokens: number;
+  /** Aborted when the run has taken too long: streams stop, their partial timings still count. */
+  signal?: AbortSignal;
+}
+
 export interface Aggregate {
   streams: number;
   totalTokens: number;
@@ -57,14 +64,20 @@ export function aggregate(timings: StreamTiming[]): Aggregate {
   return {
     streams: timings.length,
     totalTokens,
-    decodeTokensPerSecond: ok.length > 0 && windowSeconds > 0 ? inWindow / windowSeconds : 0,
+    // No window (one stream's tokens all arrived in one read): no rate can be taken.
+    decodeTokensPerSecond: ok.length > 0 && windowSeconds > 0 ? inWindow / windowSeconds : NaN,
     endToEndTokensPerSecond: ok.length > 0 ? totalTokens / ((windowEnd - start) / 1000) : 0,
     ttftMeanMs: ok.length > 0 ? ok.reduce((s, t) => s + (t.tokenTimesMs[0] - t.startMs), 0) / ok.length : NaN,
     ttftAllMs: ok.length > 0 ? windowStart - start : NaN,
     wallMs: ok.length > 0 ? windowEnd - start : NaN,
     errors: timings.flatMap((t) => (t.error ? [t.error] : [])),
-    promptTokens: timings.length > 0 ? timings.reduce((s, t) => s + t.promptTokens, 0) / timings.length : 0,
+    // Streams that failed before their usage chunk report no prompt count: leave them out.
+    promptTokens: mean(timings.map((t) => t.promptTokens).filter((n) => n > 0)),
   };
+}
+
+function mean(values: number[]): number {
+  return values.length > 0 ? values.reduce((a, b) => a + b, 0) / values.length : NaN;
 }
 
 /**

@@ -4,7 +4,7 @@
  * Random weights give real shapes and real kernels; the text they produce is noise.
  */
 import { existsSync } from 'node:fs';
-import { mkdir, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { WORK_DIR } from './build-native.js';
 
@@ -29,38 +29,20 @@ export async function ensureModel(spec: ModelSpec, say: (line: string) => void):
   say(`[model] generating ${spec.size} (${spec.quant}, seed ${spec.seed}) → ${file}`);
   const started = Date.now();
   let lastReport = 0;
-  // Written to a temporary name and renamed, so an interrupted run never leaves a truncated model.
-  const partial = `${file}.partial`;
-  await rm(partial, { force: true });
-  await createTestModel(partial, {
+  // createTestModel writes through a temporary file: an interrupted run never leaves a truncated model.
+  await createTestModel(file, {
     size: spec.size,
     seed: spec.seed,
     quant: spec.quant,
-    onProgress: (...args: unknown[]) => {
+    onProgress: (p) => {
       const now = Date.now();
       if (now - lastReport < 2000) return;
       lastReport = now;
-      say(`[model]   ${describeProgress(args[0])}`);
+      say(`[model]   ${((p.bytesWritten / p.totalBytes) * 100).toFixed(0)}% (${p.tensorsWritten}/${p.tensors} tensors, ${mib(p.bytesWritten)})`);
     },
   });
-  await rename(partial, file);
   say(`[model] written in ${((Date.now() - started) / 1000).toFixed(1)} s (${mib((await stat(file)).size)})`);
   return file;
-}
-
-/** The generator's progress shape is its own; show the common fields when present. */
-function describeProgress(p: unknown): string {
-  if (typeof p === 'number') return `${(p * (p <= 1 ? 100 : 1)).toFixed(0)}%`;
-  if (p && typeof p === 'object') {
-    const o = p as Record<string, unknown>;
-    const done = o.bytesWritten ?? o.written ?? o.done ?? o.tensorsWritten;
-    const total = o.totalBytes ?? o.total ?? o.tensors;
-    if (typeof done === 'number' && typeof total === 'number' && total > 0) {
-      return `${((done / total) * 100).toFixed(0)}%${typeof o.tensor === 'string' ? ` (${o.tensor})` : ''}`;
-    }
-    return JSON.stringify(p).slice(0, 120);
-  }
-  return String(p);
 }
 
 function mib(bytes: number): string {

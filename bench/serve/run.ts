@@ -1,56 +1,93 @@
 /**
  * bench/serve: aggregate decode tokens/s and time to first token for 1, 4 and 16 concurrent streams on
- * the `qwen2.5-0.5b-shape` model (Q8_0), measured in one run three ways:
- *   (a) through Tessera's HTTP API (in-process server, real HTTP on 127.0.0.1),
- *   (b) through node-llama-cpp directly (one context, N sequences, one evaluate loop per sequence),
- *   (c) llama.cpp's own `llama-batched-bench`, built from the source node-llama-cpp ships.
- * Prints the three side by side with the ratios vs native and rewrites the "bench/serve" section of
- * bench/RESULTS.md (not with --quick or --no-write).
+ * the `qwen2.5-0.5b-shape` model (Q8_0), measured in one run four ways:
+ *   native  llama.cpp's own `llama-batched-bench`, built from the source node-llama-cpp ships (baseline),
+ *   server  llama.cpp's own `llama-server` from the same build, `-np N`, N concurrent /v1/completions,
+ *   direct  node-llama-cpp directly (one context with N sequences, one evaluate loop per sequence),
+ *   http    Tessera's HTTP API (in-process server, `parallel` = N, real HTTP on 127.0.0.1).
+ * Prints them side by side as ratios to the native baseline and rewrites the "Serving (bench/serve)"
+ * section of bench/serve/results.md (not with --quick or --no-write).
  *
  *   node --import tsx bench/serve/run.ts [--streams 1,4,16] [--tokens 128] [--prompt-tokens 32]
- *        [--threads N] [--repeat 2] [--only native,direct,http] [--flash-attn auto|on|off]
- *        [--model FILE.gguf] [--quick] [--no-write]
+ *        [--threads N] [--repeat 1] [--only native,server,direct,http] [--flash-attn auto|on|off]
+ *        [--skip-build] [--model FILE.gguf] [--results FILE] [--quick] [--no-write]
  *
- * The columns never run at the same time: for each stream count, native, direct and Tessera run back
- * to back (`--repeat` times, best kept), so they never compete for the cores and a burst of outside
- * load is less likely to hit one column only.
+ * The columns never run at the same time: for each stream count every column is configured for
+ * exactly N sequences, then they run back to back (`--repeat` times, best kept), so they never
+ * compete for the cores and a burst of outside load is less likely to hit one column only.
  */
-import { availableParallelism, cpus, loadavg } from 'node:os';
+import { setMaxListeners } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { basename, join, resolve } from 'node:path';
-import { REPO_ROOT, ensureNativeBuild } from './build-native.js';
+import { availableParallelism, cpus, loadavg, totalmem } from 'node:os';
+import { basename, join, relative, resolve } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { REPO_ROOT, ensureNativeBuild, type NativeBuild } from './build-native.js';
 import { openDirect, type DirectBench } from './direct.js';
 import { runHttpLoad } from './http-load.js';
-import { makePrompt, type Aggregate } from './metrics.js';
+import { startLlamaServer, type LlamaServerHandle } from './llama-server.js';
+import { makePrompt, type Aggregate, type TokenCounter } from './metrics.js';
 import { ensureModel, type ModelSpec } from './model.js';
 import { runNative } from './native.js';
-import { renderDetails, renderSection, renderTable, updateResultsFile, type ServeRow } from './report.js';
+import { COLUMN_TITLES, renderDetails, renderSection, renderTable, updateResultsFile, type Column, type ServeRow } from './report.js';
 import { startTesseraForBench, type TesseraHandle } from './tessera.js';
 
-type Column = 'native' | 'direct' | 'http';
+const ALL_COLUMNS: Column[] = ['native', 'server', 'direct', 'http'];
+/** The machine counts as calm when other processes keep less than this share of all cores busy. */
+const CALM_BUSY = 0.15;
 
 interface Options {
   streams: number[];
   tokens: number;
   promptTokens: number;
   threads: number;
-  only: Set<Column>;
+  columns: Column[];
   quick: boolean;
   write: boolean;
+  results: string;
+  skipBuild: boolean;
+  /** Longest wait, in seconds, for the other processes to leave the cores idle before a run. */
+  calmSeconds: number;
+  /** A run still going after this many seconds is stopped; its partial figures are kept and noted. */
+  maxRunSeconds: number;
   flashAttention: 'on' | 'off' | 'auto';
   /** An existing GGUF instead of the generated one (e.g. a real Qwen2.5-0.5B Q8_0). */
   model?: string;
   repeat: number;
 }
 
+const USAGE = `usage: node --import tsx bench/serve/run.ts [options]
+  --streams 1,4,16       concurrent streams per row (default 1,4,16)
+  --tokens 128           new tokens per stream (default 128; 32 with --quick)
+  --prompt-tokens 32     prompt tokens per stream (default 32)
+  --threads N            threads for every column (default: os.availableParallelism())
+  --repeat 1             runs per column and row, best kept (default 1)
+  --only a,b             columns among native,server,direct,http (default: all four)
+  --flash-attn auto      auto|on|off, the same for every column that takes it (default auto)
+  --skip-build           use the llama.cpp binaries already in bench/work; never clone or build
+  --calm 30              before each run, wait up to this many seconds for the cores to be idle
+                         (other processes below ${CALM_BUSY * 100}% of the machine); 0: never wait
+  --max-run 180          stop a run still going after this many seconds (partial figures, noted)
+  --model FILE.gguf      an existing model instead of the generated qwen2.5-0.5b-shape Q8_0
+  --results FILE         where the results section goes (default bench/serve/results.md)
+  --quick                smoke run: tiny model, 32 tokens, writes nothing
+  --no-write             print only`;
+
 function parseArgs(argv: string[]): Options {
+  if (argv.includes('--help') || argv.includes('-h')) {
+    console.log(USAGE);
+    process.exit(0);
+  }
+  const flags = new Set(['--quick', '--no-write', '--skip-build']);
+  const withValue = new Set(['--max-run', '--calm', '--streams', '--tokens', '--prompt-tokens', '--threads', '--only', '--flash-attn', '--model', '--repeat', '--results']);
+  for (let i = 0; i < argv.length; i++) {
+    if (withValue.has(argv[i])) i += 1;
+    else if (!flags.has(argv[i])) throw new Error(`unknown argument ${argv[i]}\n${USAGE}`);
+  }
   const value = (flag: string): string | undefined => {
     const at = argv.indexOf(flag);
     return at >= 0 ? argv[at + 1] : undefined;
   };
-  const known = new Set(['--streams', '--tokens', '--prompt-tokens', '--threads', '--only', '--quick', '--no-write', '--flash-attn', '--model', '--repeat']);
-  for (const arg of argv) if (arg.startsWith('--') && !known.has(arg)) throw new Error(`unknown option ${arg}`);
   const quick = argv.includes('--quick');
   const streams = (value('--streams') ?? '1,4,16').split(',').map(Number);
   if (streams.some((n) => !Number.isInteger(n) || n < 1)) throw new Error('--streams takes positive integers, e.g. 1,4,16');
@@ -59,8 +96,13 @@ function parseArgs(argv: string[]): Options {
     if (!Number.isInteger(n) || n < 1) throw new Error(`${flag} takes a positive integer`);
     return n;
   };
-  const only = new Set((value('--only') ?? 'native,direct,http').split(',') as Column[]);
-  for (const c of only) if (!['native', 'direct', 'http'].includes(c)) throw new Error(`--only: unknown column ${c}`);
+  const nonNegative = (flag: string, fallback: number): number => {
+    const n = Number(value(flag) ?? fallback);
+    if (!Number.isInteger(n) || n < 0) throw new Error(`${flag} takes a whole number of seconds`);
+    return n;
+  };
+  const columns = (value('--only') ?? ALL_COLUMNS.join(',')).split(',') as Column[];
+  for (const c of columns) if (!ALL_COLUMNS.includes(c)) throw new Error(`--only: unknown column ${c} (known: ${ALL_COLUMNS.join(', ')})`);
   const fa = value('--flash-attn') ?? 'auto';
   if (fa !== 'on' && fa !== 'off' && fa !== 'auto') throw new Error('--flash-attn takes on, off or auto');
   return {
@@ -69,12 +111,16 @@ function parseArgs(argv: string[]): Options {
     promptTokens: int('--prompt-tokens', 32),
     // The cores this process may really use; never a fixed default (4 threads on 2 cores collapses).
     threads: int('--threads', availableParallelism()),
-    only,
+    columns: ALL_COLUMNS.filter((c) => columns.includes(c)),
     quick,
     write: !quick && !argv.includes('--no-write'),
+    results: resolve(value('--results') ?? join(REPO_ROOT, 'bench', 'serve', 'results.md')),
+    skipBuild: argv.includes('--skip-build'),
     flashAttention: fa,
     model: value('--model'),
-    repeat: int('--repeat', quick ? 1 : 2),
+    repeat: int('--repeat', 1),
+    calmSeconds: nonNegative('--calm', quick ? 0 : 30),
+    maxRunSeconds: int('--max-run', 180),
   };
 }
 
@@ -95,36 +141,43 @@ function machineLoad(): string {
 
 function describe(a: Aggregate): string {
   return (
-    `decode ${a.decodeTokensPerSecond.toFixed(1)} tok/s, TTFT mean ${a.ttftMeanMs.toFixed(0)} ms / all ${a.ttftAllMs.toFixed(0)} ms, ` +
-    `${a.totalTokens} tokens${a.errors.length ? `, ${a.errors.length} errors: ${a.errors[0]}` : ''}`
+    `decode ${a.decodeTokensPerSecond.toFixed(1)} tok/s, TTFT all ${a.ttftAllMs.toFixed(0)} ms / mean ${a.ttftMeanMs.toFixed(0)} ms, ` +
+    `${a.totalTokens} tokens in ${(a.wallMs / 1000).toFixed(1)} s${a.errors.length ? `, ${a.errors.length} errors: ${a.errors[0]}` : ''}`
   );
 }
 
 const t0 = Date.now();
+/** Printed under the tables and written with them. */
+const notes: string[] = [];
 function say(line: string): void {
   const s = ((Date.now() - t0) / 1000).toFixed(0).padStart(4);
   console.log(`[${s}s] ${line}`);
 }
 
+function firstLine(err: unknown): string {
+  return (err instanceof Error ? err.message : String(err)).split('\n')[0];
+}
+
 async function main(): Promise<void> {
   const o = parseArgs(process.argv.slice(2));
   const spec: ModelSpec = o.quick ? { size: 'tiny', quant: 'q8_0', seed: 1 } : { size: 'qwen2.5-0.5b-shape', quant: 'q8_0', seed: 1 };
-  // Room for prompt + generated tokens (+ a chat template or BOS), rounded to llama.cpp's 256 cells.
+  // Room for prompt + generated tokens (+ BOS or a re-tokenised prompt), rounded to 256 cells.
   const perSequenceContext = Math.ceil((o.promptTokens + o.tokens + 64) / 256) * 256;
   const maxStreams = Math.max(...o.streams);
+  const has = (c: Column) => o.columns.includes(c);
   const loadAtStart = machineLoad();
   say(
     `bench/serve: ${o.model ?? `${spec.size} ${spec.quant}`}, streams ${o.streams.join(',')}, ${o.tokens} tokens/stream, ` +
-      `${o.promptTokens}-token prompts, ${o.threads} threads, ${loadAtStart}`,
+      `${o.promptTokens}-token prompts, ${o.threads} threads, columns ${o.columns.join(',')}, ${loadAtStart}`,
   );
 
-  const native = o.only.has('native') ? await ensureNativeBuild({ jobs: Math.max(1, o.threads), onProgress: say }) : undefined;
+  let native: NativeBuild | undefined;
+  if (has('native') || has('server')) {
+    native = await ensureNativeBuild({ jobs: o.threads, skipBuild: o.skipBuild, onProgress: say });
+  }
   const modelPath = o.model ? resolve(o.model) : await ensureModel(spec, say);
-  const notes: string[] = [];
   const settings: string[] = [];
   const rows: ServeRow[] = [];
-  let nativeCommand: string | undefined;
-  let nativeSettings: string | undefined;
   const common = {
     model: modelPath,
     promptTokens: o.promptTokens,
@@ -133,88 +186,155 @@ async function main(): Promise<void> {
     perSequenceContext,
     flashAttention: o.flashAttention,
   };
+  let nativeCommand: string | undefined;
+  let nativeSettings: string | undefined;
+  let serverCommand: string | undefined;
+  let tesseraFailed = false;
 
-  // Open the two in-process columns once (model loads are not measured), then measure stream count
-  // by stream count, the three columns back to back and `--repeat` times each, so a burst of load
-  // from other processes on a shared machine hits all columns alike. The best repetition counts
-  // (interference only ever slows a run down); every repetition's figure goes to the details.
+  // The model is loaded once for the direct column (model loads are not measured); each stream
+  // count then gets its own context / server, sized for exactly N sequences.
   let direct: DirectBench | undefined;
-  let tessera: TesseraHandle | undefined;
   try {
-    if (o.only.has('direct')) {
-      direct = await openDirect({ ...common, streams: o.streams, onProgress: say });
-      settings.push(`direct: ${direct.settings}`);
-    }
-    // The direct column fixes the prompt texts; the HTTP column sends the same ones.
+    if (has('direct')) direct = await openDirect({ ...common, streams: o.streams, onProgress: say });
+    // The direct column fixes the prompt texts (exactly promptTokens tokens); the HTTP columns send
+    // the same ones. The warm-up requests use another prompt, so no server can reuse a cached prefix.
     const prompts = direct?.prompts ?? Array.from({ length: maxStreams }, (_, i) => makePrompt(i, o.promptTokens));
-    if (o.only.has('http')) {
-      try {
-        tessera = await startTesseraForBench({ model: modelPath, threads: o.threads, parallel: maxStreams, perSequenceContext, onProgress: say });
-        settings.push(`Tessera: threads=${o.threads}, parallel=${maxStreams}, contextSize=${perSequenceContext}, gpu=off, POST /v1/completions stream=true temperature=0`);
-        say('[tessera] warm-up request');
-        const warm = await runHttpLoad({ baseUrl: tessera.url, apiKey: tessera.apiKey, model: tessera.model, streams: 1, tokens: 4, prompts });
-        if (warm.errors.length > 0) throw new Error(`warm-up request failed: ${warm.errors[0]}`);
-      } catch (err) {
-        const reason = err instanceof Error ? err.message.split('\n')[0] : String(err);
-        say(`[tessera] could not run the HTTP column: ${reason}`);
-        notes.push(`The Tessera HTTP column did not run: ${reason}`);
-        await tessera?.close().catch(() => undefined);
-        tessera = undefined;
-      }
-    }
+    const warmPrompt = [makePrompt(9999, 8)];
 
     for (const n of o.streams) {
-      const row: ServeRow = { streams: n, runs: { http: [], direct: [], native: [] } };
+      say(`── ${n} stream${n > 1 ? 's' : ''} × ${o.tokens} tokens ──`);
+      const row: ServeRow = { streams: n, runs: { native: [], server: [], direct: [], http: [] } };
       rows.push(row);
-      for (let rep = 1; rep <= o.repeat; rep++) {
-        const tag = `${n} stream${n > 1 ? 's' : ''} × ${o.tokens} tokens${o.repeat > 1 ? `, run ${rep}/${o.repeat}` : ''}`;
-        if (native) {
-          say(`[native] ${tag} …`);
-          const result = await runNative({ ...common, binary: native.batchedBench, streams: [n], onProgress: undefined });
-          const r = result.rows[0];
-          nativeCommand ??= result.command.replace(modelPath, 'MODEL');
-          nativeSettings ??= result.settings;
-          row.runs.native.push(r.decodeTokensPerSecond);
-          say(`[native] ${n} streams: decode ${r.decodeTokensPerSecond.toFixed(1)} tok/s, prompt ${(r.promptSeconds * 1000).toFixed(0)} ms`);
-          if (!row.native || r.decodeTokensPerSecond > row.native.decodeTokensPerSecond) row.native = r;
-        }
+      let server: LlamaServerHandle | undefined;
+      let tessera: TesseraHandle | undefined;
+      try {
         if (direct) {
-          say(`[direct] ${tag} …`);
-          const a = await direct.run(n);
-          row.runs.direct.push(a.decodeTokensPerSecond);
-          say(`[direct] ${n} streams: ${describe(a)}`);
-          if (!row.direct || a.decodeTokensPerSecond > row.direct.decodeTokensPerSecond) row.direct = a;
+          say(`[direct] creating a context with ${n} sequence${n > 1 ? 's' : ''} (+ warm-up)`);
+          await direct.prepare(n);
         }
-        if (tessera) {
-          say(`[tessera] ${tag} over HTTP …`);
-          const a = await runHttpLoad({ baseUrl: tessera.url, apiKey: tessera.apiKey, model: tessera.model, streams: n, tokens: o.tokens, prompts });
-          row.runs.http.push(a.decodeTokensPerSecond);
-          say(`[tessera] ${n} streams: ${describe(a)}`);
-          if (a.totalTokens < n * o.tokens && rep === 1) {
-            notes.push(`Tessera, ${n} streams: ${a.totalTokens} of ${n * o.tokens} tokens produced (early stop or errors); tok/s is over the real tokens.`);
+        if (has('server') && native) {
+          try {
+            server = await startLlamaServer({ ...common, binary: native.server, slots: n, onProgress: say });
+            serverCommand ??= server.command.replace(`-np ${n}`, '-np N').replace(`-c ${perSequenceContext * n}`, `-c ${perSequenceContext}·N`);
+            const warm = await runHttpLoad({ baseUrl: server.url, model: 'bench', streams: 1, tokens: 4, prompts: warmPrompt });
+            if (warm.errors.length > 0) throw new Error(`warm-up request failed: ${warm.errors[0]}`);
+          } catch (err) {
+            say(`[llama-server] could not run: ${firstLine(err)}`);
+            notes.push(`llama-server, ${n} streams, did not run: ${firstLine(err)}`);
+            await server?.close();
+            server = undefined;
           }
-          if (!row.http || a.decodeTokensPerSecond > row.http.decodeTokensPerSecond) row.http = a;
         }
+        if (has('http') && !tesseraFailed) {
+          try {
+            tessera = await startTesseraForBench({ model: modelPath, threads: o.threads, parallel: n, perSequenceContext, onProgress: say });
+            const warm = await runHttpLoad({ baseUrl: tessera.url, apiKey: tessera.apiKey, model: tessera.model, streams: 1, tokens: 4, prompts: warmPrompt });
+            if (warm.errors.length > 0) throw new Error(`warm-up request failed: ${warm.errors[0]}`);
+          } catch (err) {
+            say(`[tessera] could not run the HTTP column: ${firstLine(err)}`);
+            notes.push(`The Tessera HTTP column did not run: ${firstLine(err)}`);
+            await tessera?.close().catch(() => undefined);
+            tessera = undefined;
+            tesseraFailed = true;
+          }
+        }
+
+        for (let rep = 1; rep <= o.repeat; rep++) {
+          const tag = `${n} stream${n > 1 ? 's' : ''}${o.repeat > 1 ? `, run ${rep}/${o.repeat}` : ''}`;
+          if (has('native') && native) {
+            await waitForCalm(o.calmSeconds, 'native');
+            say(`[native] ${tag}: llama-batched-bench …`);
+            try {
+              const pressure = pressureProbe();
+              const result = await runNative({ ...common, binary: native.batchedBench, streams: [n], signal: AbortSignal.timeout(o.maxRunSeconds * 1000) });
+              const cpuPressure = pressure();
+              const r = result.rows[0];
+              nativeCommand ??= result.command.replace(modelPath, 'MODEL').replace(`-npl ${n}`, '-npl N').replace(`-c ${perSequenceContext * n}`, `-c ${perSequenceContext}·N`);
+              nativeSettings ??= result.settings;
+              row.runs.native.push({ decodeTokensPerSecond: r.decodeTokensPerSecond, cpuPressure });
+              say(
+                `[native] ${tag}: decode ${r.decodeTokensPerSecond.toFixed(1)} tok/s, prompts ${(r.promptSeconds * 1000).toFixed(0)} ms` +
+                  (cpuPressure === undefined ? '' : `, CPU pressure ${(cpuPressure * 100).toFixed(0)}%`),
+              );
+              if (!row.native || r.decodeTokensPerSecond > row.native.decodeTokensPerSecond) row.native = r;
+            } catch (err) {
+              say(`[native] ${tag}: failed: ${firstLine(err)}`);
+              notes.push(`llama-batched-bench, ${n} streams, run ${rep}, failed: ${firstLine(err)}`);
+            }
+          }
+          if (server) {
+            await waitForCalm(o.calmSeconds, 'llama-server');
+            say(`[llama-server] ${tag}: ${n} concurrent /v1/completions …`);
+            const a = await withHeartbeat('llama-server', n * o.tokens, o.maxRunSeconds, (counter) =>
+              runHttpLoad({
+                baseUrl: server!.url,
+                model: 'bench',
+                streams: n,
+                tokens: o.tokens,
+                prompts,
+                // Fixed length as in the other columns; no prompt cache between repetitions.
+                extraBody: { ignore_eos: true, cache_prompt: false },
+                counter,
+              }),
+            );
+            record(row, 'server', a, tag);
+          }
+          if (direct) {
+            await waitForCalm(o.calmSeconds, 'direct');
+            say(`[direct] ${tag}: ${n} evaluate loop${n > 1 ? 's' : ''} …`);
+            record(row, 'direct', await withHeartbeat('direct', n * o.tokens, o.maxRunSeconds, (counter) => direct!.run(n, counter)), tag);
+          }
+          if (tessera) {
+            await waitForCalm(o.calmSeconds, 'tessera');
+            say(`[tessera] ${tag}: ${n} concurrent /v1/completions …`);
+            const t = tessera;
+            const a = await withHeartbeat('tessera', n * o.tokens, o.maxRunSeconds, (counter) =>
+              runHttpLoad({ baseUrl: t.url, apiKey: t.apiKey, model: t.model, streams: n, tokens: o.tokens, prompts, counter }),
+            );
+            record(row, 'http', a, tag);
+            if (a.totalTokens < n * o.tokens) {
+              notes.push(`Tessera, ${n} streams, run ${rep}: ${a.totalTokens} of ${n * o.tokens} tokens produced (EOS or errors); tok/s is over the real tokens.`);
+            }
+          }
+        }
+      } finally {
+        await server?.close();
+        await tessera?.close();
       }
     }
+    if (direct) settings.push(`node-llama-cpp direct: ${direct.settings}`);
   } finally {
-    await tessera?.close();
     await direct?.close();
   }
-  if (nativeCommand) settings.push(`native (per stream count N): \`${nativeCommand}\` with -npl N and -c ${perSequenceContext}·N`, `native: ${nativeSettings ?? ''}`);
+  if (nativeCommand) settings.push(`llama-batched-bench (per stream count N): \`${nativeCommand}\`; ${nativeSettings ?? ''}`);
+  if (serverCommand) {
+    settings.push(
+      `llama-server (per stream count N): \`${serverCommand}\`; N concurrent streaming /v1/completions, ` +
+        `temperature 0, max_tokens ${o.tokens}, ignore_eos, cache_prompt false`,
+    );
+  }
+  if (has('http') && !tesseraFailed) {
+    settings.push(
+      `Tessera (per stream count N): startTessera in-process, gpu off, threads ${o.threads}, parallel N, contextSize ${perSequenceContext}; ` +
+        `N concurrent streaming POST /v1/completions, temperature 0, max_tokens ${o.tokens} (no ignore_eos in the OpenAI API)` +
+        (o.flashAttention === 'auto' ? '' : `; Tessera has no flash-attention setting, so it ran with node-llama-cpp's default (auto)`),
+    );
+  }
 
-  console.log(`\n${renderTable(rows)}\n\n${renderDetails(rows)}\n`);
-  for (const note of notes) console.log(`note: ${note}`);
   const loadAtEnd = machineLoad();
+  console.log(`\n${renderTable(rows, o.columns)}\n\n${renderDetails(rows, o.columns)}\n`);
+  for (const note of notes) console.log(`note: ${note}`);
   say(`done, ${loadAtEnd}`);
   settings.push(`machine load: at start ${loadAtStart}; at end ${loadAtEnd}`);
 
   if (o.write) {
     const nlcVersion = (JSON.parse(await readFile(join(REPO_ROOT, 'node_modules', 'node-llama-cpp', 'package.json'), 'utf8')) as { version: string }).version;
     const cpu = cpus()[0]?.model.trim() ?? 'unknown CPU';
-    const section = renderSection(rows, {
+    const section = renderSection(rows, o.columns, {
       date: new Date().toISOString().slice(0, 10),
-      machine: `${availableParallelism()} vCPU (${cpu}), no GPU, shared with other work`,
+      machine:
+        `${availableParallelism()} vCPU (${cpu}), ${(totalmem() / 2 ** 30).toFixed(0)} GiB, no GPU, Node ${process.version}; ` +
+        `shared with other work during the run (see the load figures in the details)`,
       model: o.model
         ? basename(o.model)
         : `${spec.size}, ${spec.quant.toUpperCase()}, random weights (seed ${spec.seed}), written by createTestModel`,
@@ -222,19 +342,128 @@ async function main(): Promise<void> {
       tokens: o.tokens,
       promptTokens: o.promptTokens,
       repeat: o.repeat,
-      llamaCpp: native ? `${native.tag} (${native.commit.slice(0, 12)}), CPU build, GGML_NATIVE=ON` : 'not run',
+      llamaCpp: native ? `${native.tag} (commit ${native.commit.slice(0, 12)}, from node-llama-cpp's bundle), CPU build, GGML_NATIVE=ON` : 'not run',
       nodeLlamaCpp: `${nlcVersion}, prebuilt CPU binary`,
       settings,
       notes,
-      command: `node --import tsx bench/serve/run.ts ${process.argv.slice(2).join(' ')}`.trim(),
+      command: `npm run bench:serve${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`,
+      durationSeconds: (Date.now() - t0) / 1000,
     });
-    const path = join(REPO_ROOT, 'bench', 'RESULTS.md');
-    await updateResultsFile(path, section);
-    say(`wrote the "bench/serve" section of ${path}`);
+    await updateResultsFile(o.results, section);
+    say(`wrote the "Serving (bench/serve)" section of ${relative(process.cwd(), o.results) || o.results}`);
   }
 }
 
-main().catch((err: unknown) => {
-  console.error(err instanceof Error ? (err.stack ?? err.message) : err);
-  process.exitCode = 1;
-});
+/** Prints the tokens received so far every 15 s while a measurement runs (rows can take minutes). */
+async function withHeartbeat<T>(
+  label: string,
+  expected: number,
+  maxSeconds: number,
+  work: (counter: TokenCounter) => Promise<T>,
+): Promise<T & { cpuPressure?: number }> {
+  const signal = AbortSignal.timeout(maxSeconds * 1000);
+  // Every stream's request listens on it: 16 or more listeners are expected, not a leak.
+  setMaxListeners(1024, signal);
+  const counter: TokenCounter = { tokens: 0, signal };
+  const pressure = pressureProbe();
+  const started = Date.now();
+  const timer = setInterval(() => {
+    say(`[${label}]   … ${counter.tokens}/${expected} tokens after ${((Date.now() - started) / 1000).toFixed(0)} s`);
+  }, 15_000);
+  try {
+    const result = await work(counter);
+    return { ...result, cpuPressure: pressure() };
+  } finally {
+    clearInterval(timer);
+  }
+}
+
+/** Busy and total jiffies of all CPUs together (Linux /proc/stat), or undefined elsewhere. */
+function cpuTimes(): { busy: number; total: number } | undefined {
+  try {
+    const fields = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1, 9).map(Number);
+    const total = fields.reduce((a, b) => a + b, 0);
+    return { busy: total - fields[3] - fields[4], total };
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Before each run, while the benchmark itself is idle: waits (up to `maxSeconds`) until the other
+ * processes on the machine use less than CALM_BUSY of all its cores, sampling one second at a time.
+ * llama.cpp's threads meet at a barrier per graph node, so on a 2-core machine one busy process
+ * elsewhere can cut a run's throughput several-fold; the CPU pressure recorded with every figure
+ * says how well this worked.
+ */
+async function waitForCalm(maxSeconds: number, label: string): Promise<void> {
+  if (maxSeconds <= 0) return;
+  const started = Date.now();
+  let lastSaid = started;
+  for (;;) {
+    const a = cpuTimes();
+    await new Promise((r) => setTimeout(r, 1000));
+    const b = cpuTimes();
+    if (!a || !b || b.total <= a.total) return;
+    const busy = (b.busy - a.busy) / (b.total - a.total);
+    const waited = (Date.now() - started) / 1000;
+    if (busy < CALM_BUSY) {
+      if (waited > 2) say(`[${label}]   the machine is calm now (${(busy * 100).toFixed(0)}% busy) after ${waited.toFixed(0)} s`);
+      return;
+    }
+    if (waited >= maxSeconds) {
+      say(`[${label}]   other processes still keep ${(busy * 100).toFixed(0)}% of the CPUs busy after ${waited.toFixed(0)} s; measuring anyway`);
+      return;
+    }
+    if (Date.now() - lastSaid >= 10_000 || lastSaid === started) {
+      say(`[${label}]   waiting for the machine to calm down: other processes keep ${(busy * 100).toFixed(0)}% of the CPUs busy`);
+      lastSaid = Date.now();
+    }
+  }
+}
+
+/**
+ * Starts measuring CPU pressure (Linux PSI: the share of wall time in which some runnable task
+ * waited for a CPU); the returned function gives the share since the start, or undefined off Linux.
+ */
+function pressureProbe(): () => number | undefined {
+  const read = (): number | undefined => {
+    try {
+      const m = /^some .*total=(\d+)/m.exec(readFileSync('/proc/pressure/cpu', 'utf8'));
+      return m ? Number(m[1]) : undefined;
+    } catch {
+      return undefined;
+    }
+  };
+  const startTotal = read();
+  const startMs = performance.now();
+  return () => {
+    const endTotal = read();
+    const wallUs = (performance.now() - startMs) * 1000;
+    return startTotal === undefined || endTotal === undefined || wallUs <= 0 ? undefined : (endTotal - startTotal) / wallUs;
+  };
+}
+
+function record(row: ServeRow, column: 'server' | 'direct' | 'http', a: Aggregate & { cpuPressure?: number }, tag: string): void {
+  row.runs[column].push({ decodeTokensPerSecond: a.decodeTokensPerSecond, cpuPressure: a.cpuPressure });
+  const pressure = a.cpuPressure === undefined ? '' : `, CPU pressure ${(a.cpuPressure * 100).toFixed(0)}%`;
+  say(`[${column === 'server' ? 'llama-server' : column === 'http' ? 'tessera' : 'direct'}] ${tag}: ${describe(a)}${pressure}`);
+  if (a.errors.length > 0) {
+    notes.push(`${COLUMN_TITLES[column]}, ${tag}: ${a.errors.length} stream(s) ended with an error, e.g. "${a.errors[0].split('\n')[0]}"; rates are over the tokens received.`);
+  }
+  const best = row[column];
+  if (!best || a.decodeTokensPerSecond > best.decodeTokensPerSecond) row[column] = a;
+}
+
+// Ctrl-C: exit through process.exit so that the llama-server children are stopped ('exit' hook).
+process.once('SIGINT', () => process.exit(130));
+process.once('SIGTERM', () => process.exit(143));
+
+main().then(
+  // Tessera's and node-llama-cpp's handles can keep the loop alive after close; the run is over.
+  () => process.exit(process.exitCode ?? 0),
+  (err: unknown) => {
+    console.error(err instanceof Error ? (err.stack ?? err.message) : err);
+    process.exit(1);
+  },
+);

@@ -3,7 +3,7 @@
  * a fresh data dir under bench/work, serving one GGUF file on the CPU with the benchmark's thread
  * count and one sequence per stream. The bench talks to it over real HTTP on 127.0.0.1.
  *
- * Imported lazily so the native and direct columns still run while src/ is being changed.
+ * src/main.js is imported lazily, so the other columns still run when the server cannot start.
  */
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
