@@ -9,6 +9,7 @@ import { keysCommand } from './commands/keys.js';
 import { modelsCommand } from './commands/models.js';
 import { pricesCommand } from './commands/prices.js';
 import { serveCommand } from './commands/serve.js';
+import { simCommand } from './commands/sim.js';
 import { tenantsCommand } from './commands/tenants.js';
 import { statementCommand, usageCommand } from './commands/usage.js';
 
@@ -26,5 +27,6 @@ export async function main(argv: string[]): Promise<void> {
   program.addCommand(pricesCommand(env));
   program.addCommand(usageCommand(env));
   program.addCommand(statementCommand(env));
+  program.addCommand(simCommand());
   await program.parseAsync(argv);
 }

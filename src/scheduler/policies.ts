@@ -124,7 +124,7 @@ export const POLICIES: readonly PolicyConfig[] = [
   one('gpu-packing', 'fill partly used accelerators, then used nodes (paper: GpuPacking)', 'gpu-packing', 'best-fit'),
   one('best-fit', 'least leftover CPU and accelerator (paper: BestFit)', 'best-fit', 'best-fit'),
   one('fgd', 'fragmentation gradient descent (paper: FGD)', 'fgd', 'fgd'),
-  one('tessera', 'ours: exact fragmentation gradient with packing tie-breaks', 'tessera', 'tessera'),
+  one('tessera', 'ours: fragmentation gradient + eventual gap waste + CPU/memory stranding', 'tessera', 'tessera'),
 ];
 
 /** Accepts our names and the paper's (Random, DotProd, GpuClustering, GpuPacking, BestFit, FGD). */

@@ -22,6 +22,8 @@ export interface TracePod {
   /** Seconds since trace start; absent in files without timing columns. */
   readonly creationTime?: number;
   readonly deletionTime?: number;
+  /** Kubernetes QoS class from the trace (LS, Burstable, BE, Guaranteed); absent when not given. */
+  readonly qos?: string;
 }
 
 function rows(text: string): Record<string, string>[] {
@@ -82,6 +84,7 @@ export function parsePodsCsv(text: string, file = 'pods.csv'): TracePod[] {
       demand,
       ...(creation !== undefined && Number.isFinite(creation) ? { creationTime: creation } : {}),
       ...(deletion !== undefined && Number.isFinite(deletion) ? { deletionTime: deletion } : {}),
+      ...(row.qos ? { qos: row.qos } : {}),
     };
   });
 }

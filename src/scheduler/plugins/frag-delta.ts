@@ -15,8 +15,9 @@ import { wholeIndices } from '../accelerator-fit.js';
 import type { ClusterState, DemandSpec } from '../cluster-state.js';
 import { loadNode, nodeFragmentation, type CompiledTypical } from '../fragmentation.js';
 
-/** Maps (fragmentation before − after, in milli-units; node; state) to a score, higher is better. */
-export type DeltaScore = (deltaMilli: number, state: ClusterState, node: number, spec: DemandSpec) => number;
+/** Maps (fragmentation before − after, in milli-units; state; node; demand; the device index tried for a
+ *  fraction, −1 otherwise) to a score, higher is better. */
+export type DeltaScore = (deltaMilli: number, state: ClusterState, node: number, spec: DemandSpec, index: number) => number;
 
 interface ShapeCache {
   score: Float64Array;
@@ -108,7 +109,7 @@ export class FragDeltaEvaluator {
         for (const i of picked) free[i] = (free[i] as number) - spec.milli;
       }
       const after = nodeFragmentation(this.typical, cpuAfter, free, types, len);
-      cache.score[node] = this.toScore(before - after, state, node, spec);
+      cache.score[node] = this.toScore(before - after, state, node, spec, -1);
       cache.index[node] = -1;
       cache.stamp[node] = stamp;
       return;
@@ -135,7 +136,7 @@ export class FragDeltaEvaluator {
       free[i] = f - spec.milli;
       const after = nodeFragmentation(this.typical, cpuAfter, free, types, len);
       free[i] = f;
-      const s = this.toScore(before - after, state, node, spec);
+      const s = this.toScore(before - after, state, node, spec, i);
       if (bestIndex < 0 || s > best) {
         best = s;
         bestIndex = i;

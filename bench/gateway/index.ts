@@ -1,0 +1,608 @@
+/**
+ * bench/gateway: what a gateway adds on the hot path. One mock OpenAI-compatible upstream (a fixed
+ * 16-token reply, written at once) is loaded in the same run three ways:
+ *   direct   the mock itself (the baseline every figure is a ratio to),
+ *   tessera  Tessera's `openai` engine in front of it, with metering fully ON for the key used
+ *            (auth, key → tenant, per-key and per-tenant rate limits, budget reservation against a
+ *            hard monthly limit, priced settlement into the ledger, streamed progress journaled),
+ *   portkey  the Portkey AI gateway (@portkey-ai/gateway 1.15.2, bench/gateway's own node_modules),
+ * with autocannon at 1, 16 and 64 connections on loopback, non-streaming and streaming separately.
+ * Every response's time is recorded (fractional ms), so p50/p99 are exact below a millisecond;
+ * "added" latency is the target's percentile minus direct's at the same mode and connections.
+ * The mock, Tessera and Portkey each run in their own child process; the load generator is this one.
+ *
+ *   npm run build && node dist/bench/gateway/index.js [options]       (or: node --import tsx bench/gateway/index.ts)
+ *   --duration S          seconds per point (default 10)
+ *   --connections 1,16,64 connection counts
+ *   --only direct,tessera,portkey
+ *   --modes json,stream   non-streaming, streaming (default both)
+ *   --warmup S            unmeasured load per target and mode before the first point (default 2)
+ *   --pin                 taskset: load generator + mock on CPU 0, the gateway under test on CPU 1
+ *   --cpu-prof            profile the Tessera process during the measured points (V8 .cpuprofile per mode
+ *                         in bench/work/gateway/prof) and print where its CPU time goes
+ *   --soak MINUTES        instead of the matrix: Tessera alone under steady load (streamed and
+ *                         non-streamed alternately) for MINUTES, memory sampled throughout
+ *   --soak-connections N  connections for the soak (default 16)
+ *   --calm S              wait up to S seconds for other processes to leave the cores (< 15 % busy) first
+ *   --results FILE        default bench/gateway/results.md;  --no-write  print only
+ */
+import { spawnSync } from 'node:child_process';
+import { stat, writeFile } from 'node:fs/promises';
+import { join, relative } from 'node:path';
+import { parseArgs } from 'node:util';
+import { createTestModel } from '../../src/models/index.js';
+import { Samples, percentile, procSample, runLoad, type LoadResult } from './load.js';
+import {
+  BENCH_DIR,
+  REPO_ROOT,
+  WORK_DIR,
+  describePlacement,
+  ensurePortkey,
+  pinSelf,
+  startChild,
+  startPortkey,
+  type Child,
+  type Placement,
+} from './procs.js';
+import { summarizeProfile } from './profile.js';
+import {
+  MODE_TITLES,
+  baselineOf,
+  count,
+  describeLoad,
+  machineLine,
+  machineLoad,
+  mb,
+  ms,
+  renderMaxTable,
+  renderTable,
+  signedMs,
+  writeSection,
+  type MachineLoad,
+  type Mode,
+  type Point,
+  type Target,
+} from './report.js';
+
+const MODEL = 'mock-model';
+const UPSTREAM_KEY = 'sk-bench-upstream';
+/** 16 words = 16 tokens for the mock. */
+const REPLY = 'the quick brown fox jumps over the lazy dog while the benchmark counts every token it';
+const PROMPT = 'Say something about foxes and dogs.';
+const MAX_TOKENS = 64;
+const ALL_TARGETS: Target[] = ['direct', 'tessera', 'portkey'];
+const ALL_MODES: Mode[] = ['json', 'stream'];
+
+interface Options {
+  durationS: number;
+  connections: number[];
+  targets: Target[];
+  modes: Mode[];
+  warmupS: number;
+  pin: boolean;
+  cpuProf: boolean;
+  soakMinutes?: number;
+  soakConnections: number;
+  /** Longest wait (s) for the machine to be calm (< 15 % busy) before starting. */
+  calmS: number;
+  results: string;
+  write: boolean;
+}
+
+const USAGE = `usage: node dist/bench/gateway/index.js [options]
+  --duration S            seconds per point (default 10)
+  --connections 1,16,64   connection counts (default 1,16,64)
+  --only direct,tessera,portkey
+  --modes json,stream     non-streaming and/or streaming (default both)
+  --warmup S              unmeasured load per target and mode first (default 2)
+  --pin                   taskset: load generator + mock on CPU 0, gateway under test on CPU 1
+  --cpu-prof              profile the Tessera process and print where its CPU time goes
+  --soak MINUTES          Tessera alone under steady load for MINUTES, memory over time
+  --soak-connections N    connections during the soak (default 16)
+  --calm S                wait up to S s for the machine to be < 15 % busy before starting (default 0)
+  --results FILE          default bench/gateway/results.md
+  --no-write              print only`;
+
+function list<T extends string>(value: string, allowed: readonly T[], what: string): T[] {
+  const items = value.split(',').map((s) => s.trim()).filter(Boolean);
+  for (const item of items) if (!allowed.includes(item as T)) throw new Error(`unknown ${what} '${item}' (known: ${allowed.join(', ')})`);
+  return allowed.filter((a) => items.includes(a));
+}
+
+function parseOptions(argv: string[]): Options {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      duration: { type: 'string', default: '10' },
+      connections: { type: 'string', default: '1,16,64' },
+      only: { type: 'string', default: ALL_TARGETS.join(',') },
+      modes: { type: 'string', default: ALL_MODES.join(',') },
+      warmup: { type: 'string', default: '2' },
+      pin: { type: 'boolean', default: false },
+      'cpu-prof': { type: 'boolean', default: false },
+      soak: { type: 'string' },
+      'soak-connections': { type: 'string', default: '16' },
+      calm: { type: 'string', default: '0' },
+      results: { type: 'string', default: join(BENCH_DIR, 'results.md') },
+      'no-write': { type: 'boolean', default: false },
+      help: { type: 'boolean', default: false },
+    },
+  });
+  if (values.help) {
+    console.log(USAGE);
+    process.exit(0);
+  }
+  const positive = (v: string, what: string) => {
+    const n = Number(v);
+    if (!(n > 0)) throw new Error(`${what} must be a positive number, not '${v}'`);
+    return n;
+  };
+  const connections = values.connections.split(',').map((c) => Math.round(positive(c, '--connections')));
+  const targets = list(values.only, ALL_TARGETS, 'target');
+  return {
+    durationS: positive(values.duration, '--duration'),
+    connections,
+    // The baseline is always measured: every figure is a ratio to it.
+    targets: targets.includes('direct') ? targets : ['direct', ...targets],
+    modes: list(values.modes, ALL_MODES, 'mode'),
+    warmupS: values.warmup === '0' ? 0 : positive(values.warmup, '--warmup'),
+    pin: values.pin,
+    cpuProf: values['cpu-prof'],
+    soakMinutes: values.soak === undefined ? undefined : positive(values.soak, '--soak'),
+    soakConnections: Math.round(positive(values['soak-connections'], '--soak-connections')),
+    calmS: values.calm === '0' ? 0 : positive(values.calm, '--calm'),
+    results: values.results,
+    write: !values['no-write'],
+  };
+}
+
+const log = (line: string) => console.log(line);
+const tty = process.stdout.isTTY === true;
+
+function body(mode: Mode): string {
+  return JSON.stringify({ model: MODEL, messages: [{ role: 'user', content: PROMPT }], max_tokens: MAX_TOKENS, stream: mode === 'stream' });
+}
+
+interface Endpoint {
+  target: Target;
+  url: string;
+  headers: Record<string, string>;
+  /** The process whose CPU and memory are the gateway's (none for direct). */
+  gateway?: Child;
+}
+
+function endpoints(mock: Child, tessera: Child | undefined, portkey: Child | undefined): Endpoint[] {
+  const json = { 'content-type': 'application/json' };
+  const out: Endpoint[] = [{ target: 'direct', url: `${mock.url}/chat/completions`, headers: { ...json, authorization: `Bearer ${UPSTREAM_KEY}` } }];
+  if (tessera) out.push({ target: 'tessera', url: `${tessera.url}/v1/chat/completions`, headers: { ...json, authorization: `Bearer ${tessera.key}` }, gateway: tessera });
+  if (portkey) {
+    out.push({
+      target: 'portkey',
+      url: `${portkey.url}/v1/chat/completions`,
+      headers: { ...json, authorization: `Bearer ${UPSTREAM_KEY}`, 'x-portkey-provider': 'openai', 'x-portkey-custom-host': mock.url },
+      gateway: portkey,
+    });
+  }
+  return out;
+}
+
+/** One request per mode and target: the reply must be the mock's text, whole. */
+async function checkReplies(targets: Endpoint[], modes: Mode[]): Promise<void> {
+  for (const e of targets) {
+    for (const mode of modes) {
+      const res = await fetch(e.url, { method: 'POST', headers: e.headers, body: body(mode) });
+      const text = await res.text();
+      if (res.status !== 200) throw new Error(`${e.target} ${mode}: HTTP ${res.status}: ${text.slice(0, 300)}`);
+      let content = '';
+      if (mode === 'json') content = (JSON.parse(text) as { choices: Array<{ message: { content: string } }> }).choices[0].message.content;
+      else {
+        for (const line of text.split('\n')) {
+          if (!line.startsWith('data: {')) continue;
+          const chunk = JSON.parse(line.slice(6)) as { choices?: Array<{ delta?: { content?: string } }> };
+          content += chunk.choices?.[0]?.delta?.content ?? '';
+        }
+        if (!text.includes('data: [DONE]')) throw new Error(`${e.target} stream: no [DONE]`);
+      }
+      if (content.trim() !== REPLY) throw new Error(`${e.target} ${mode}: unexpected reply '${content.slice(0, 200)}'`);
+    }
+  }
+}
+
+/** Peak RSS of one process, sampled every 250 ms while a point runs. */
+function rssWatch(pid: number | undefined): { stop(): number | undefined } {
+  if (pid === undefined) return { stop: () => undefined };
+  let peak = procSample(pid)?.rssBytes ?? 0;
+  const timer = setInterval(() => (peak = Math.max(peak, procSample(pid)?.rssBytes ?? 0)), 250);
+  return { stop: () => (clearInterval(timer), peak) };
+}
+
+function progress(prefix: string, durationS: number) {
+  return (elapsed: number, responses: number) => {
+    if (tty) process.stdout.write(`\r${prefix} ${elapsed}/${Math.ceil(durationS)} s, ${count(responses)} responses   `);
+    else if (durationS >= 30 && elapsed % 10 === 0) log(`${prefix} ${elapsed}/${Math.ceil(durationS)} s, ${count(responses)} responses`);
+  };
+}
+
+async function measure(e: Endpoint, mode: Mode, connections: number, durationS: number, mock: Child, prefix: string): Promise<Point> {
+  const gwBefore = e.gateway && procSample(e.gateway.pid);
+  const mockBefore = procSample(mock.pid);
+  const watch = rssWatch(e.gateway?.pid);
+  const r: LoadResult = await runLoad({ url: e.url, connections, durationS, headers: e.headers, bodies: [body(mode)], onTick: progress(prefix, durationS) });
+  const peak = watch.stop();
+  const gwAfter = e.gateway && procSample(e.gateway.pid);
+  const mockAfter = procSample(mock.pid);
+  const perReq = (a: number | undefined, b: number | undefined) => (a === undefined || b === undefined || !r.ok ? undefined : (b - a) / r.ok);
+  return {
+    target: e.target,
+    mode,
+    connections,
+    ok: r.ok,
+    failed: r.failed,
+    rps: r.rps,
+    p50: r.p50,
+    p90: r.p90,
+    p99: r.p99,
+    max: r.max,
+    gatewayCpuMsPerReq: perReq(gwBefore?.cpuMs, gwAfter?.cpuMs),
+    mockCpuMsPerReq: perReq(mockBefore?.cpuMs, mockAfter?.cpuMs) ?? NaN,
+    loadgenCpuMsPerReq: r.ok ? r.cpuMs / r.ok : NaN,
+    gatewayPeakRss: peak,
+  };
+}
+
+function pointLine(p: Point, points: Point[]): string {
+  const base = baselineOf(points, p);
+  const added = p.target === 'direct' || !base ? '' : `, added p50 ${signedMs(p.p50 - base.p50)} p99 ${signedMs(p.p99 - base.p99)}`;
+  const cpu = p.gatewayCpuMsPerReq === undefined ? '' : `, ${p.gatewayCpuMsPerReq.toFixed(3)} ms CPU/req`;
+  const fail = p.failed ? `, ${p.failed} FAILED` : '';
+  return `${count(p.rps)} req/s, p50 ${ms(p.p50)} ms, p99 ${ms(p.p99)} ms${added}${cpu}${fail}`;
+}
+
+interface Started {
+  mock: Child;
+  tessera?: Child;
+  portkey?: Child;
+  placement: Placement;
+}
+
+async function startAll(options: Options, withPortkey: boolean, withTessera: boolean): Promise<Started> {
+  const placement: Placement = options.pin ? { cpus: { loadgen: 0, mock: 0, gateway: 1 } } : {};
+  if (placement.cpus) pinSelf(placement.cpus.loadgen);
+  if (withPortkey) ensurePortkey(log);
+  const localModel = join(WORK_DIR, 'tiny-local.gguf');
+  if (withTessera && !(await stat(localModel).catch(() => null))) {
+    log('generating the tiny local model Tessera serves beside the openai one…');
+    await createTestModel(localModel, { size: 'tiny', seed: 7 });
+  }
+  log('starting the mock upstream…');
+  const mock = await startChild('mock', { role: 'mock', apiKey: UPSTREAM_KEY, model: MODEL, reply: REPLY }, placement.cpus?.mock);
+  let tessera: Child | undefined;
+  if (withTessera) {
+    log('starting Tessera (metering ON)…');
+    tessera = await startChild(
+      'tessera',
+      { role: 'tessera', upstreamUrl: mock.url, upstreamKey: UPSTREAM_KEY, model: MODEL, dataDir: join(WORK_DIR, 'tessera-data'), localModel },
+      placement.cpus?.gateway,
+    );
+  }
+  let portkey: Child | undefined;
+  if (withPortkey) {
+    log('starting Portkey…');
+    portkey = await startPortkey(placement.cpus?.gateway);
+  }
+  return { mock, tessera, portkey, placement };
+}
+
+async function stopAll(s: Started): Promise<void> {
+  await Promise.all([s.tessera?.stop(), s.portkey?.stop()]);
+  await s.mock.stop();
+}
+
+function revision(): string {
+  const head = spawnSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: REPO_ROOT, encoding: 'utf8' });
+  return head.status === 0 ? head.stdout.trim() : 'unknown';
+}
+
+function header(options: Options, placement: Placement, before: MachineLoad, soak = false): string[] {
+  return [
+    `- Date: ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC; machine: ${machineLine()}; Tessera at commit ${revision()} (plus the working tree's edits).`,
+    `- Placement: ${describePlacement(placement)}.`,
+    `- Machine before the run: ${describeLoad(before)}.`,
+    `- Upstream: src/engines/mock-upstream.ts in its own process, a fixed ${REPLY.split(' ').length}-token reply written at once ` +
+      `(no token delay); request: chat completion, ${PROMPT.split(' ').length}-word prompt, max_tokens ${MAX_TOKENS}.`,
+    `- Load: autocannon 9 (pipelining 1, keep-alive), ${soak ? `${options.durationS} s after ${options.warmupS} s of warm-up` : `${options.durationS} s per point after ${options.warmupS} s of warm-up per target and mode`}; ` +
+      'latency = each response from request write to last body byte, recorded in fractional ms (sub-millisecond percentiles).',
+  ];
+}
+
+function busyWarning(before: MachineLoad, after: MachineLoad): string[] {
+  if (!(Math.max(before.busy, after.busy) >= 0.15)) return [];
+  return [
+    '- **The machine was busy**: other processes kept the cores busy before and/or after this run, so every process here ' +
+      'waited for a core at times. Absolute req/s are lower and latencies higher than on an idle machine; the targets of a ' +
+      'point ran seconds apart, so their ratios are less affected, but repeat on a calm machine before quoting figures.',
+  ];
+}
+
+/** Waits (up to options.calmS) for the machine to be nearly idle; returns the last reading. */
+async function calmMachine(options: Options): Promise<MachineLoad> {
+  let load = await machineLoad();
+  for (const deadline = Date.now() + options.calmS * 1000; load.busy >= 0.15 && Date.now() < deadline; load = await machineLoad()) {
+    log(`waiting for a calm machine (${describeLoad(load)})…`);
+    await new Promise((r) => setTimeout(r, 4000));
+  }
+  return load;
+}
+
+async function runMatrix(options: Options): Promise<void> {
+  const before = await calmMachine(options);
+  log(`machine: ${machineLine()}; ${describeLoad(before)}`);
+  const started = await startAll(options, options.targets.includes('portkey'), options.targets.includes('tessera'));
+  const { mock, tessera, portkey, placement } = started;
+  const profiles: string[] = [];
+  const points: Point[] = [];
+  const memory: Array<{ t: number; rss: number; heap?: number }> = [];
+  let memoryTimer: NodeJS.Timeout | undefined;
+  try {
+    log(`placement: ${describePlacement(placement)}`);
+    const targets = endpoints(mock, tessera, portkey);
+    await checkReplies(targets, options.modes);
+    log('every target returns the whole reply, streamed and not');
+    if (options.warmupS > 0) {
+      for (const e of targets) {
+        for (const mode of options.modes) {
+          const prefix = `warm-up ${e.target} ${mode}:`;
+          await runLoad({ url: e.url, connections: 16, durationS: options.warmupS, headers: e.headers, bodies: [body(mode)], onTick: progress(prefix, options.warmupS) });
+          if (tty) process.stdout.write('\r\x1b[K');
+        }
+      }
+      log('warmed up');
+    }
+    const t0 = Date.now();
+    if (tessera) {
+      const sample = async () => {
+        const rss = procSample(tessera.pid)?.rssBytes;
+        const heap = (await tessera.memory())?.heapUsed;
+        if (rss !== undefined) memory.push({ t: (Date.now() - t0) / 1000, rss, heap });
+      };
+      await sample();
+      memoryTimer = setInterval(() => void sample(), 1000);
+    }
+    const total = options.modes.length * options.connections.length * targets.length;
+    let n = 0;
+    for (const mode of options.modes) {
+      if (options.cpuProf) tessera?.profileStart();
+      for (const connections of options.connections) {
+        for (const e of targets) {
+          n += 1;
+          const prefix = `[${String(n).padStart(2)}/${total}] ${mode.padEnd(6)} c=${String(connections).padEnd(3)} ${e.target.padEnd(8)}`;
+          const p = await measure(e, mode, connections, options.durationS, mock, prefix);
+          points.push(p);
+          if (tty) process.stdout.write('\r\x1b[K');
+          log(`${prefix} ${pointLine(p, points)}`);
+        }
+      }
+      if (options.cpuProf && tessera) {
+        const file = join(WORK_DIR, 'prof', `tessera-${mode}.cpuprofile`);
+        await tessera.profileStop(file);
+        profiles.push(`#### Tessera CPU profile, ${MODE_TITLES[mode]} points\n\n${await summarizeProfile(file)}`);
+      }
+    }
+  } finally {
+    clearInterval(memoryTimer);
+    await stopAll(started);
+  }
+  const after = await machineLoad();
+  log(`machine after the run: ${describeLoad(after)}`);
+
+  const sections: string[] = [...header(options, placement, before), `- Machine after the run: ${describeLoad(after)}.`, ...busyWarning(before, after), ''];
+  for (const mode of options.modes) {
+    sections.push(`### ${MODE_TITLES[mode]}`, '', renderTable(points, mode), '');
+  }
+  sections.push('### Maximum requests/s', '', renderMaxTable(points, options.targets, options.modes), '');
+  if (memory.length > 0) sections.push('### Tessera memory during the run', '', memoryLine(memory), '');
+  const goals = goalLines(points, options);
+  if (goals.length) sections.push('### Goals (issue 5)', '', ...goals, '');
+  sections.push(
+    '### Notes',
+    '',
+    '- "added" = the target\'s percentile minus direct\'s, same mode and connection count, same run; at 16 and 64 connections it includes queueing in the gateway.',
+    '- Tessera asks the upstream for a stream in both modes (its `openai` engine always streams with usage), so its non-streaming figures include assembling the reply from SSE.',
+    '- Portkey\'s stream path waits a fixed 25 ms before the first chunk (a `setTimeout` in its build): its streaming latency is mostly that wait.',
+    '- CPU ms/req: CPU time of each process (from /proc) over the point divided by the responses; the three processes share 2 cores.',
+  );
+  const table = sections.join('\n');
+  console.log(`\n${table}`);
+  if (profiles.length) console.log(`\n${profiles.join('\n\n')}`);
+  if (options.write) {
+    await writeSection(options.results, '## Gateway overhead (bench/gateway)', table);
+    log(`\nwrote ${relative(REPO_ROOT, options.results)}`);
+  }
+}
+
+function memoryLine(memory: Array<{ t: number; rss: number; heap?: number }>): string {
+  const first = memory[0];
+  const last = memory[memory.length - 1];
+  const peak = memory.reduce((a, m) => Math.max(a, m.rss), 0);
+  const heaps = memory.map((m) => m.heap).filter((h): h is number => h !== undefined);
+  return (
+    `RSS of the Tessera process, sampled every second over the ${last.t.toFixed(0)} s of measured points: ` +
+    `${mb(first.rss)} MiB at the start, ${mb(peak)} MiB peak, ${mb(last.rss)} MiB at the end` +
+    (heaps.length ? `; V8 heap used ${mb(Math.min(...heaps))}–${mb(Math.max(...heaps))} MiB` : '') +
+    '. Whether it stays flat over time is what `--soak` measures.'
+  );
+}
+
+function goalLines(points: Point[], options: Options): string[] {
+  const lines: string[] = [];
+  const at = (t: Target, mode: Mode, c: number) => points.find((p) => p.target === t && p.mode === mode && p.connections === c);
+  for (const mode of options.modes) {
+    const d = at('direct', mode, 1);
+    const te = at('tessera', mode, 1);
+    const pk = at('portkey', mode, 1);
+    if (!d || !te || !pk) continue;
+    const tAdd = te.p50 - d.p50;
+    const pAdd = pk.p50 - d.p50;
+    lines.push(
+      `- ${MODE_TITLES[mode]}, 1 connection: Tessera adds ${ms(tAdd)} ms at p50, Portkey ${ms(pAdd)} ms → ` +
+        `${(tAdd / pAdd).toFixed(2)} of Portkey's (goal < 0.5): **${tAdd < pAdd / 2 ? 'met' : 'not met'}**.`,
+    );
+  }
+  for (const mode of options.modes) {
+    const best = points.filter((p) => p.target === 'tessera' && p.mode === mode).reduce((a, p) => Math.max(a, p.rps), 0);
+    if (best > 0) lines.push(`- ${MODE_TITLES[mode]}: Tessera's best is ${count(best)} req/s (goal ≥ 5,000): **${best >= 5000 ? 'met' : 'not met'}**.`);
+  }
+  return lines;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Soak: Tessera alone, steady load, memory over time.
+
+interface SoakSample {
+  t: number;
+  rss: number;
+  heapUsed?: number;
+  heapTotal?: number;
+  external?: number;
+}
+
+/** Least-squares slope (y per x). */
+function slope(xs: number[], ys: number[]): number {
+  const n = xs.length;
+  if (n < 2) return 0;
+  const mx = xs.reduce((a, b) => a + b, 0) / n;
+  const my = ys.reduce((a, b) => a + b, 0) / n;
+  let num = 0;
+  let den = 0;
+  for (let i = 0; i < n; i++) {
+    num += (xs[i] - mx) * (ys[i] - my);
+    den += (xs[i] - mx) ** 2;
+  }
+  return den ? num / den : 0;
+}
+
+async function runSoak(options: Options, minutes: number): Promise<void> {
+  const before = await calmMachine(options);
+  log(`machine: ${machineLine()}; ${describeLoad(before)}`);
+  const started = await startAll(options, false, true);
+  const { mock, tessera, placement } = started;
+  const durationS = minutes * 60;
+  const samples: SoakSample[] = [];
+  const windows: Array<{ minute: number; times: Samples; failed: number }> = [];
+  let result: LoadResult | undefined;
+  let dbBytes = 0;
+  try {
+    log(`placement: ${describePlacement(placement)}`);
+    const [target] = endpoints(mock, tessera, undefined).filter((e) => e.target === 'tessera');
+    await checkReplies([target], ['json', 'stream']);
+    const bodies = [body('json'), body('stream')];
+    if (options.warmupS > 0) await runLoad({ url: target.url, connections: options.soakConnections, durationS: options.warmupS, headers: target.headers, bodies });
+    log(`soak: ${minutes} min at ${options.soakConnections} connections, streamed and non-streamed requests alternating; memory every 5 s`);
+    const t0 = Date.now();
+    const sample = async () => {
+      const rss = procSample(tessera!.pid)?.rssBytes;
+      const usage = await tessera!.memory();
+      if (rss !== undefined) samples.push({ t: (Date.now() - t0) / 1000, rss, heapUsed: usage?.heapUsed, heapTotal: usage?.heapTotal, external: usage?.external });
+    };
+    await sample();
+    const timer = setInterval(() => void sample(), 5000);
+    const windowOf = () => {
+      const minute = Math.floor((Date.now() - t0) / 60_000);
+      let w = windows[windows.length - 1];
+      if (!w || w.minute !== minute) windows.push((w = { minute, times: new Samples(), failed: 0 }));
+      return w;
+    };
+    try {
+      result = await runLoad({
+        url: target.url,
+        connections: options.soakConnections,
+        durationS,
+        headers: target.headers,
+        bodies,
+        onResponse: (t, status) => {
+          const w = windowOf();
+          if (status >= 200 && status < 300) w.times.push(t);
+          else w.failed += 1;
+        },
+        onTick: (elapsed, responses) => {
+          if (elapsed % 30 !== 0) return;
+          const last = samples[samples.length - 1];
+          log(`soak ${(elapsed / 60).toFixed(1)}/${minutes} min: ${count(responses)} responses, RSS ${mb(last?.rss)} MiB, heap used ${mb(last?.heapUsed)} MiB`);
+        },
+      });
+    } finally {
+      clearInterval(timer);
+    }
+    await sample();
+    for (const f of ['tessera.db', 'tessera.db-wal']) dbBytes += (await stat(join(WORK_DIR, 'tessera-data', f)).catch(() => ({ size: 0 }))).size;
+  } finally {
+    await stopAll(started);
+  }
+  const after = await machineLoad();
+  log(`machine after the soak: ${describeLoad(after)}`);
+
+  // Memory after the first minute (JIT, caches and pools warm up then) decides flat or growing.
+  // RSS and heap both follow the GC's sawtooth (V8 grows and shrinks its heap): the trend is read
+  // from each minute's lowest sample, which a leak raises and a sawtooth does not.
+  const settled = samples.filter((s) => s.t >= Math.min(60, durationS / 4));
+  const troughs = (value: (s: SoakSample) => number | undefined) => {
+    const low = new Map<number, number>();
+    for (const s of settled) {
+      const v = value(s);
+      const minute = Math.floor(s.t / 60);
+      if (v !== undefined) low.set(minute, Math.min(low.get(minute) ?? Infinity, v / 2 ** 20));
+    }
+    return slope([...low.keys()], [...low.values()]);
+  };
+  const rssSlope = troughs((s) => s.rss);
+  const heapSlope = troughs((s) => s.heapUsed);
+  const flat = rssSlope < 1 && heapSlope < 0.5;
+  await writeFile(join(WORK_DIR, 'soak-samples.json'), JSON.stringify({ minutes, connections: options.soakConnections, samples }));
+
+  const rows = [
+    '| minute | req/s | p50 ms | p99 ms | failed | RSS MiB (low–high in minute) | heap used MiB (lowest in minute) | heap total MiB (end) | external MiB (end) |',
+    '|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+  ];
+  for (const w of windows) {
+    const sorted = w.times.sorted();
+    const inMinute = samples.filter((s) => Math.floor(s.t / 60) === w.minute);
+    const end = inMinute[inMinute.length - 1];
+    const lowHeap = inMinute.reduce((a, s) => (s.heapUsed === undefined ? a : Math.min(a, s.heapUsed)), Infinity);
+    const seconds = Math.min(60, durationS - w.minute * 60);
+    if (seconds <= 0) continue;
+    rows.push(
+      `| ${w.minute + 1} | ${count(sorted.length / seconds)} | ${ms(percentile(sorted, 50))} | ${ms(percentile(sorted, 99))} | ${w.failed} | ${inMinute.length ? `${mb(Math.min(...inMinute.map((x) => x.rss)))}–${mb(Math.max(...inMinute.map((x) => x.rss)))}` : '–'} | ${Number.isFinite(lowHeap) ? mb(lowHeap) : '–'} | ${mb(end?.heapTotal)} | ${mb(end?.external)} |`,
+    );
+  }
+  const first = samples[0];
+  const last = samples[samples.length - 1];
+  const text = [
+    ...header({ ...options, durationS }, placement, before, true),
+    `- Machine after the soak: ${describeLoad(after)}.`,
+    ...busyWarning(before, after),
+    `- Soak: ${minutes} min at ${options.soakConnections} connections through Tessera (metering ON), non-streamed and streamed requests alternating; ` +
+      `${count(result?.ok ?? 0)} responses (${count(result?.rps ?? 0)} req/s), ${result?.failed ?? 0} failed; ledger database ${mb(dbBytes)} MiB at the end.`,
+    '',
+    rows.join('\n'),
+    '',
+    `RSS ${mb(first?.rss)} MiB at the start, ${mb(last?.rss)} MiB at the end; trend after the first minute of each minute's lowest sample: ` +
+      `RSS ${rssSlope >= 0 ? '+' : ''}${rssSlope.toFixed(2)} MiB/min, heap used ${heapSlope >= 0 ? '+' : ''}${heapSlope.toFixed(2)} MiB/min → ` +
+      `**${flat ? 'flat (not growing)' : 'growing'}** (flat = RSS trough trend < 1 MiB/min and heap trough trend < 0.5 MiB/min; samples in bench/work/gateway/soak-samples.json).`,
+  ].join('\n');
+  console.log(`\n${text}`);
+  if (options.write) {
+    await writeSection(options.results, '## Gateway soak (bench/gateway --soak)', text);
+    log(`\nwrote ${relative(REPO_ROOT, options.results)}`);
+  }
+}
+
+async function main(): Promise<void> {
+  const options = parseOptions(process.argv.slice(2));
+  if (options.soakMinutes !== undefined) await runSoak(options, options.soakMinutes);
+  else await runMatrix(options);
+}
+
+main().catch((err: unknown) => {
+  console.error(err instanceof Error ? (err.stack ?? err.message) : err);
+  process.exit(1);
+});
