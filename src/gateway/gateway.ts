@@ -160,6 +160,7 @@ export class Gateway {
       // A prompt longer than the context is refused by the engine; never reserve beyond it.
       promptTokensMax: Math.min(ctx.promptTokensMax, contextLength),
       maxTokens: ctx.endpoint === 'embedding' ? 0 : Math.min(ctx.maxTokens ?? contextLength, contextLength),
+      streamed: ctx.streamed,
     });
   }
 

@@ -26,7 +26,7 @@ describe('Meter', () => {
   const deps = () => ({ store, now: () => new Date(wall), monotonicMs: () => mono });
   const request = (over: Partial<AdmissionRequest> = {}): AdmissionRequest => ({
     requestId: `req-${++n}`, keyId: 'key-1', tenantId: tenant.id, allowedModels: null, model: 'm',
-    endpoint: 'chat', promptTokensMax: 100, maxTokens: 50, ...over,
+    endpoint: 'chat', promptTokensMax: 100, maxTokens: 50, streamed: true, ...over,
   });
   const row = { keyId: 'key-1', model: 'm', endpoint: 'chat' as const, ttftMs: 1, durationMs: 2, outcome: 'ok' as const };
   const run = async (usage: { promptTokens: number; completionTokens: number }, over: Partial<AdmissionRequest> = {}) => {

@@ -26,6 +26,12 @@ export interface AdmissionRequest {
   promptTokensMax: number;
   /** The most completion tokens the request may produce. */
   maxTokens: number;
+  /**
+   * Whether tokens reach the client while it runs. Only such requests are journaled as in
+   * flight: a non-streamed request delivers nothing before its settlement, so a crash before it
+   * owes nothing (and saves a commit per request).
+   */
+  streamed: boolean;
 }
 
 export interface SettledUsage {
@@ -145,7 +151,7 @@ export class Meter {
     }
     this.#allowances.hold(req.tenantId, req.model, allowanceHeld);
 
-    void this.journal.begin({
+    if (req.streamed) void this.journal.begin({
       requestId: req.requestId, tenantId: req.tenantId, keyId: req.keyId, model: req.model, endpoint: req.endpoint,
       reservedMicros: reserved, promptTokens: 0, completionTokens: 0, startedAt,
     }).catch(() => undefined); // its failure surfaces from the next progress/settle of this request

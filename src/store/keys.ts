@@ -18,6 +18,9 @@ import type { ApiKeyRecord, CreateKeyInput, KeyRepository, StoreDeps } from './t
 
 /** `last_used_at` is informational; minute precision keeps verify almost read-only. */
 export const LAST_USED_GRANULARITY_MS = 60_000;
+/** How long a verified key's row is reused without a query (see `findByHash`). */
+export const KEY_CACHE_MS = 1000;
+const KEY_CACHE_MAX = 10_000;
 /** Longer bearer strings are not ours; refuse before hashing attacker-sized input. */
 const MAX_SECRET_LENGTH = 256;
 
@@ -44,8 +47,29 @@ export function createKeyRepository(db: Kysely<Database>, deps: StoreDeps): KeyR
   // (saves most of the ~60 µs Kysely spends building a query; the lookup itself costs ~10 µs).
   const byHash = selectKeys().where('secret_hash', '=', '').compile();
   if (byHash.parameters.length !== 1) throw new Error('key lookup must have exactly one parameter');
-  const findByHash = async (hash: string): Promise<KeyRow | undefined> =>
+  const queryByHash = async (hash: string): Promise<KeyRow | undefined> =>
     (await db.executeQuery<KeyRow>({ ...byHash, parameters: [hash] })).rows[0];
+
+  // Rows of keys verified in the last KEY_CACHE_MS, by hash: a busy key costs one query per
+  // window instead of one per request. Revocation through this repository evicts at once;
+  // the window bounds how long a change made by another process (another replica, a manual
+  // UPDATE) can go unseen. Expiry is checked against the clock on every verify, cached or not.
+  const cache = new Map<string, { row: KeyRow; fetchedAt: number }>();
+  const findByHash = async (hash: string, nowMs: number): Promise<KeyRow | undefined> => {
+    const hit = cache.get(hash);
+    if (hit && nowMs - hit.fetchedAt < KEY_CACHE_MS) return hit.row;
+    const row = await queryByHash(hash);
+    if (row) {
+      if (cache.size >= KEY_CACHE_MAX) cache.delete(cache.keys().next().value!);
+      cache.set(hash, { row, fetchedAt: nowMs });
+    } else {
+      cache.delete(hash);
+    }
+    return row;
+  };
+  const evict = (id: string): void => {
+    for (const [hash, entry] of cache) if (entry.row.id === id) cache.delete(hash);
+  };
 
   return {
     async create(input: CreateKeyInput) {
@@ -80,9 +104,9 @@ export function createKeyRepository(db: Kysely<Database>, deps: StoreDeps): KeyR
 
     async verify(secret: string) {
       if (secret.length === 0 || secret.length > MAX_SECRET_LENGTH) return null;
-      const row = await findByHash(hashSecret(secret));
-      if (!row) return null;
       const now = deps.now();
+      const row = await findByHash(hashSecret(secret), now.getTime());
+      if (!row) return null;
       const nowText = toStoredTime(now);
       if (row.revoked_at !== null) return null;
       if (row.expires_at !== null && row.expires_at <= nowText) return null;
@@ -113,6 +137,7 @@ export function createKeyRepository(db: Kysely<Database>, deps: StoreDeps): KeyR
     },
 
     async revoke(id: string) {
+      evict(id);
       // `revoked_at is null` keeps the first revocation time: revoking twice changes nothing.
       await db
         .updateTable('api_keys')
@@ -121,6 +146,7 @@ export function createKeyRepository(db: Kysely<Database>, deps: StoreDeps): KeyR
         .where('revoked_at', 'is', null)
         .execute();
       const row = await selectKeys().where('id', '=', id).executeTakeFirst();
+      evict(id);
       return row ? toRecord(row) : null;
     },
 
