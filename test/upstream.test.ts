@@ -84,6 +84,15 @@ describe('openai upstream models', () => {
     });
   }
 
+  it('passes a non-streamed request upstream as one JSON reply, with its usage', async () => {
+    const reply = await client.chat.completions.create({ model: 'via-config', messages: [{ role: 'user', content: 'no stream please' }] });
+    assert.equal(upstream.last?.body.stream, false, 'nothing to stream to: one JSON reply upstream');
+    assert.equal(reply.choices[0].message.content?.trimEnd(), 'the upstream answers in words');
+    assert.equal(reply.usage?.completion_tokens, 5);
+    const [row] = await server.store.usage.list({ model: 'via-config', limit: 1 });
+    assert.equal(row.completionTokens, 5);
+  });
+
   it('answers 503 upstream_unavailable when the upstream is down, and records the failure', async () => {
     upstream.set({ failure: { type: 'status', status: 503, message: 'warming up' } });
     try {

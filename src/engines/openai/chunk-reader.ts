@@ -85,3 +85,37 @@ export class ChunkReader {
     return this.upstreamFinish !== undefined;
   }
 }
+
+interface UpstreamReply {
+  error?: unknown;
+  choices?: Array<{
+    text?: string | null;
+    message?: { content?: string | null; tool_calls?: Array<{ id?: string; function?: { name?: string; arguments?: string } }> | null };
+    finish_reason?: string | null;
+  }>;
+  usage?: UpstreamChunk['usage'];
+}
+
+/**
+ * A non-streamed reply (`chat.completion` or `text_completion` JSON) as the one chunk a stream
+ * would have carried, so both paths go through the same reader: message → delta, each tool call
+ * with its index.
+ */
+export function replyAsChunk(text: string): string {
+  const reply = JSON.parse(text) as UpstreamReply;
+  if (reply.error !== undefined) return text;
+  const choice = reply.choices?.[0];
+  const message = choice?.message;
+  const chunk: UpstreamChunk = {
+    usage: reply.usage,
+    choices: choice
+      ? [{
+          ...(message
+            ? { delta: { content: message.content, tool_calls: message.tool_calls?.map((call, index) => ({ index, ...call })) } }
+            : { text: choice.text }),
+          finish_reason: choice.finish_reason,
+        }]
+      : [],
+  };
+  return JSON.stringify(chunk);
+}

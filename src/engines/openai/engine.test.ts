@@ -68,7 +68,7 @@ describe('openai upstream engine', { timeout: 10_000 }, () => {
           ],
           sampling: { temperature: 0.5, topP: 0.9, seed: 7, maxTokens: 5, stop: ['END'], presencePenalty: 0.1, frequencyPenalty: 0.2 },
           responseFormat: { type: 'json_object' },
-          raw: { model: 'public-name', user: 'end-user-1', stream: false },
+          raw: { model: 'public-name', user: 'end-user-1', stream: true },
         },
         never,
       ),
@@ -120,6 +120,26 @@ describe('openai upstream engine', { timeout: 10_000 }, () => {
     ]);
     assert.equal(done.finishReason, 'tool_calls');
     assert.equal(done.usage.completionTokens, 3);
+  });
+
+  it('asks for one JSON reply when the client does not stream, with the same events and usage', async () => {
+    upstream.set({ reply: 'one two three', replyTokens: 3, sendUsage: true });
+    const chat = await collectEvents(engine.chat({ messages: user('count for me please'), sampling: {}, raw: { stream: false } }, never));
+    assert.equal(upstream.last?.body.stream, false);
+    assert.equal(upstream.last?.body.stream_options, undefined);
+    assert.equal(chat.text, 'one two three ');
+    assert.deepEqual(chat.done, { type: 'done', finishReason: 'stop', usage: { promptTokens: 4, completionTokens: 3 } });
+
+    const completion = await collectEvents(engine.complete({ prompt: 'count', sampling: {}, raw: {} }, never));
+    assert.equal(upstream.last?.body.stream, false);
+    assert.equal(completion.text, 'one two three ');
+
+    const tools = [{ name: 'weather' }];
+    const called = await collectEvents(engine.chat({ messages: user('Weather in Oslo'), sampling: {}, tools, toolChoice: { name: 'weather' }, raw: { stream: false } }, never));
+    assert.deepEqual(called.events.slice(0, -1), [
+      { type: 'tool_calls', calls: [{ id: 'call_mock0', name: 'weather', arguments: JSON.stringify({ query: 'Weather in Oslo' }) }] },
+    ]);
+    assert.equal(called.done.finishReason, 'tool_calls');
   });
 
   it('estimates usage when the upstream reports none', async () => {

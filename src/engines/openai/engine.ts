@@ -14,7 +14,7 @@
 import { Agent, request, type Dispatcher } from 'undici';
 import { TesseraError, isTesseraError } from '../../core/errors.js';
 import type { ChatRequest, CompletionRequest, Engine, EngineCapabilities, EngineEvent, EmbeddingResult } from '../types.js';
-import { ChunkReader } from './chunk-reader.js';
+import { ChunkReader, replyAsChunk } from './chunk-reader.js';
 import { chatBody, chatPromptText, completionBody, estimateTokens } from './request-body.js';
 import { parseSse } from './sse-parse.js';
 import { SlotQueue } from './slot-queue.js';
@@ -41,6 +41,12 @@ export interface OpenAIUpstreamEngineOptions {
 
 const DEFAULT_CONTEXT_LENGTH = 8192;
 const DISCOVERY_TIMEOUT_MS = 5000;
+
+/** A non-streamed reply as the payloads a stream would have carried (one chunk, then [DONE]). */
+async function* singleReply(response: Dispatcher.ResponseData): AsyncGenerator<string> {
+  yield replyAsChunk(await response.body.text());
+  yield '[DONE]';
+}
 
 function headerValue(value: string | string[] | undefined): string | undefined {
   return Array.isArray(value) ? value[0] : value;
@@ -108,8 +114,9 @@ export async function createOpenAIUpstreamEngine(options: OpenAIUpstreamEngineOp
       }
       let sawDone = false;
       try {
+        const single = body.stream === false;
         // After [DONE] the body is still read to its end so the connection goes back to the pool.
-        for await (const data of response ? parseSse(response.body) : []) {
+        for await (const data of response ? (single ? singleReply(response) : parseSse(response.body)) : []) {
           if (signal.aborted) break;
           if (data === '[DONE]') sawDone = true;
           if (sawDone) continue;

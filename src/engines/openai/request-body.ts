@@ -48,6 +48,24 @@ function copyRaw(body: Body, raw: Body | undefined, keys: string[]): Body {
   return body;
 }
 
+/**
+ * Whether to ask the upstream for one JSON reply instead of a stream: only when the client
+ * itself asked not to stream (`raw.stream` false or absent in an HTTP request). Nothing reaches
+ * that client before the end, so reassembling an SSE stream would be work for nothing; requests
+ * without `raw` (tests, internal callers) keep streaming, whose events they consume.
+ */
+export function wantsSingleReply(raw: Body | undefined): boolean {
+  return raw !== undefined && raw.stream !== true;
+}
+
+function streaming(body: Body, raw: Body | undefined): Body {
+  if (wantsSingleReply(raw)) {
+    body.stream = false;
+    delete body.stream_options;
+  }
+  return body;
+}
+
 export function chatBody(model: string, req: ChatRequest): Body {
   const body: Body = {
     model,
@@ -59,12 +77,12 @@ export function chatBody(model: string, req: ChatRequest): Body {
     stream: true,
     stream_options: { include_usage: true },
   };
-  return copyRaw(body, req.raw, req.tools?.length ? ['response_format', 'tools', 'user'] : ['response_format', 'user']);
+  return streaming(copyRaw(body, req.raw, req.tools?.length ? ['response_format', 'tools', 'user'] : ['response_format', 'user']), req.raw);
 }
 
 export function completionBody(model: string, req: CompletionRequest): Body {
   const body: Body = { model, prompt: req.prompt, ...samplingFields(req.sampling), stream: true, stream_options: { include_usage: true } };
-  return copyRaw(body, req.raw, ['user']);
+  return streaming(copyRaw(body, req.raw, ['user']), req.raw);
 }
 
 /** Rough token count for upstreams that report no usage: ~4 characters per token for English BPE. */
