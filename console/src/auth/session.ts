@@ -1,8 +1,8 @@
 // The signed-in key, remembered for this browser session only (sessionStorage), and what the
-// console learns about it: its own key record (role, tenant) from GET /api/keys.
+// console learns about it: its own key record (role, tenant) from GET /api/me.
 import { createContext, useContext } from 'react';
 import { createClient, type ApiError, type Client } from '../api/client';
-import type { ApiKey, List, Role } from '../api/types';
+import type { ApiKey, Role } from '../api/types';
 
 const STORAGE = 'tessera.apiKey';
 
@@ -16,16 +16,10 @@ export interface Session {
 export const storedSecret = (): string | null => sessionStorage.getItem(STORAGE);
 export const forgetSecret = (): void => sessionStorage.removeItem(STORAGE);
 
-/**
- * Verifies `secret` and finds its own record. A member's list holds only its own key; an admin's
- * holds many, so the key is picked by its display prefix (the secret's first 12 characters).
- */
+/** Verifies `secret` and reads its own record (role, tenant) from the server. */
 export async function openSession(secret: string, onUnauthorized: (error: ApiError) => void): Promise<Session> {
   const client = createClient(secret, onUnauthorized);
-  const keys = await client.get<List<ApiKey>>('/api/keys');
-  const prefix = secret.slice(0, 12);
-  const me = keys.data.find((k) => k.prefix === prefix && !k.revoked_at) ?? keys.data[0];
-  if (!me) throw new Error('The server did not return this key.');
+  const { key: me } = await client.get<{ key: ApiKey }>('/api/me');
   sessionStorage.setItem(STORAGE, secret);
   return { secret, client, me, role: me.role };
 }
