@@ -2,20 +2,23 @@
  * The web console end to end, in real headless Chromium driven by playwright-core (issue 4):
  * sign-in, a streamed chat reply, stop, regenerate, edit-and-resend, rename, a broken stream,
  * usage charts whose totals match the ledger, the statement, tenants and keys (form validation and
- * the server's refusal text), a member kept out of operator pages, and a revoked key sent back to
- * sign-in. Screenshots of every page at phone (390×844) and desktop (1440×900) size go to
+ * the server's refusal text), the models page (memory estimates, a URL pull with its progress bar,
+ * load, a failed pull's error) and the fleet page (node, chart, accelerators) for platform admins, a
+ * member kept out of operator pages, and a revoked key sent back to sign-in. Screenshots of every page at phone (390×844) and desktop (1440×900) size go to
  * test-artifacts/console/, and each layout is checked for horizontal overflow.
  *
  * The server is wired as main.ts wires it (real SQLite store, meter, gateway) on the fake engine,
  * with the console registered before it listens: `fake-model` answers fast, `slow-model` slowly
- * enough to be stopped. Skips only when /usr/bin/chromium is missing (CI installs it).
+ * enough to be stopped. A ModelManager and LocalNode serve /api/models and /api/fleet as in main.ts,
+ * loading models on the fake engine; a tiny local HTTP server offers a test GGUF to pull. Skips only when /usr/bin/chromium is missing (CI installs it).
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { createReadStream, existsSync } from 'node:fs';
+import { mkdir, mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { createServer, type Server } from 'node:http';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
@@ -25,8 +28,10 @@ import { Registry } from 'prom-client';
 import { buildServer, keyVerifierFromStore } from '../src/api/index.js';
 import { registerConsole } from '../src/api/console.js';
 import { createFakeEngine } from '../src/engines/index.js';
-import { Gateway, ModelRouter, createGatewayMetrics } from '../src/gateway/index.js';
+import { LocalNode } from '../src/fleet/index.js';
+import { Gateway, ModelManager, ModelRouter, createGatewayMetrics } from '../src/gateway/index.js';
 import { Meter } from '../src/metering/index.js';
+import { createTestModel } from '../src/models/index.js';
 import { openStore, type Store } from '../src/store/index.js';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -43,7 +48,26 @@ interface Harness {
   url: string;
   store: Store;
   app: FastifyInstance;
+  /** Base URL of a local HTTP server with `/tiny-chat.gguf` (a test GGUF); other paths are 404. */
+  filesUrl: string;
   close(): Promise<void>;
+}
+
+/** Serves `dir`'s files with a Content-Length, so a pull knows its total. */
+async function serveFiles(dir: string): Promise<{ server: Server; url: string }> {
+  const server = createServer((request, response) => {
+    const name = (request.url ?? '/').slice(1);
+    const notFound = () => void response.writeHead(404).end('not found');
+    if (!/^[\w.-]+$/.test(name)) return notFound();
+    stat(join(dir, name)).then((info) => {
+      if (!info.isFile()) return notFound();
+      response.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': info.size });
+      createReadStream(join(dir, name)).pipe(response);
+    }, notFound);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  return { server, url: `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}` };
 }
 
 async function startConsoleServer(): Promise<Harness> {
@@ -67,8 +91,19 @@ async function startConsoleServer(): Promise<Harness> {
     },
     meter,
   });
+  // As main.ts wires them, with loads on the fake engine (no llama.cpp needed).
+  const models = new ModelManager({
+    modelsDir: join(dir, 'models'), router, contextSize: 4096, parallel: 2, now,
+    createEngine: async (decl) => createFakeEngine({ name: decl.name, slots: 2, tokenDelayMs: 25 }),
+  });
+  await mkdir(join(dir, 'models'), { recursive: true });
+  const node = new LocalNode();
+  for (let i = 5; i >= 0; i--) node.sample(new Date(Date.now() - i * 5000));
+  await mkdir(join(dir, 'files'), { recursive: true });
+  await createTestModel(join(dir, 'files', 'tiny-chat.gguf'), { size: 'tiny' });
+  const files = await serveFiles(join(dir, 'files'));
   const app = buildServer({
-    store, gateway, router, metricsRegistry: registry, verifyKey: keyVerifierFromStore(store.keys), meter,
+    store, gateway, router, metricsRegistry: registry, verifyKey: keyVerifierFromStore(store.keys), meter, models, node,
     bodyLimit: 1024 * 1024, logLevel: 'silent', version: 'test', now,
   });
   registerConsole(app, DIST);
@@ -76,8 +111,9 @@ async function startConsoleServer(): Promise<Harness> {
   const address = app.server.address();
   const url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
   return {
-    url, store, app,
+    url, store, app, filesUrl: files.url,
     async close() {
+      await new Promise((resolve) => files.server.close(resolve));
       await app.close();
       await router.closeAll();
       await meter.journal.drain();
@@ -349,7 +385,7 @@ describe('web console in headless Chromium', { skip, timeout: 240_000 }, () => {
   it('keeps a member out of operator pages, also by URL', async () => {
     const nav = page.getByRole('navigation', { name: 'Pages' });
     assert.deepEqual(await nav.getByRole('link').allInnerTexts(), ['Chat']);
-    for (const path of ['/usage', '/tenants', '/keys']) {
+    for (const path of ['/usage', '/tenants', '/keys', '/models', '/fleet']) {
       await page.goto(`${server.url}${path}`);
       await page.getByTestId('forbidden').waitFor();
       assert.equal(await page.getByTestId('usage-chart').count(), 0);
@@ -361,6 +397,12 @@ describe('web console in headless Chromium', { skip, timeout: 240_000 }, () => {
   it('shows usage by day, model and key with totals equal to the ledger, the statement, and CSV', async () => {
     await page.getByRole('button', { name: 'Sign out' }).click();
     await signIn(page, server.url, keys.tenantAdmin);
+    // Models and fleet are for platform admins only, by link and by URL.
+    const nav = page.getByRole('navigation', { name: 'Pages' });
+    assert.deepEqual(await nav.getByRole('link').allInnerTexts(), ['Chat', 'Usage & bills', 'Tenants', 'Keys']);
+    await page.goto(`${server.url}/models`);
+    await page.getByTestId('forbidden').waitFor();
+    assert.equal(await page.getByTestId('models-table').count(), 0);
     await page.getByRole('link', { name: 'Usage & bills' }).click();
     const ledger = (await server.store.billing.ledger({ tenantId: keys.tenantId })).filter((e) => e.kind === 'usage');
     const spend = ledger.reduce((s, e) => s + e.amountMicros, 0);
@@ -436,6 +478,53 @@ describe('web console in headless Chromium', { skip, timeout: 240_000 }, () => {
     await table.getByRole('row').filter({ has: page.getByText('ci', { exact: true }) }).getByText('revoked').waitFor();
     const refused = await fetch(`${server.url}/v1/models`, { headers: { authorization: `Bearer ${secret}` } });
     assert.equal(refused.status, 401);
+  });
+
+  it('lists models with memory estimates, pulls a URL with a live bar, loads it, and shows a failed pull', async () => {
+    // Signed in as the platform admin by the test before.
+    await page.getByRole('navigation', { name: 'Pages' }).getByRole('link', { name: 'Models' }).click();
+    const table = page.getByTestId('models-table');
+    const row = (name: string) => table.locator(`tr[data-model="${name}"]`);
+    await row('fake-model').getByTestId('model-status').getByText('ready').waitFor();
+    assert.ok((await page.getByTestId('catalog-table').getByRole('row').count()) > 1, 'the catalog is listed');
+
+    const form = page.getByRole('form', { name: 'Pull a model' });
+    await form.getByLabel('Catalog name or URL').fill(`${server.filesUrl}/tiny-chat.gguf`);
+    await form.getByRole('button', { name: 'Pull' }).click();
+    await form.locator('[data-testid="pull-job"][data-status="done"]').waitFor();
+    assert.equal(await form.getByRole('progressbar').getAttribute('aria-valuenow'), '100');
+    assert.match(await form.getByTestId('pull-status').innerText(), /done · .* \(100%\)/);
+    await row('tiny-chat').getByTestId('model-status').getByText('installed').waitFor();
+
+    await row('tiny-chat').getByRole('button', { name: 'Load tiny-chat' }).click();
+    await row('tiny-chat').getByTestId('model-status').getByText('ready').waitFor();
+    const memory = await row('tiny-chat').getByTestId('model-memory').innerText();
+    assert.match(memory, /^\d+(\.\d)? (KiB|MiB|GiB)$/, `memory estimate: ${memory}`);
+    assert.ok((await row('tiny-chat').getByTestId('fits-on').locator('.badge').count()) > 0, 'a tiny model fits on every chip');
+    assert.match(await row('tiny-chat').innerText(), /cpu/);
+    const listed = await api<{ data: Array<{ name: string; status: string; memory: { totalBytes: number } | null }> }>('GET', '/api/models', keys.admin);
+    assert.equal(listed.data.find((m) => m.name === 'tiny-chat')?.status, 'ready');
+    await capture(page, 'models');
+
+    await form.getByLabel('Catalog name or URL').fill(`${server.filesUrl}/missing.gguf`);
+    await form.getByRole('button', { name: 'Pull' }).click();
+    await form.locator('[data-testid="pull-job"][data-status="failed"]').waitFor();
+    assert.match(await form.getByTestId('pull-failed').innerText(), /Download failed: .*HTTP 404/);
+  });
+
+  it('shows the fleet: the node, a CPU and memory chart, and the models on each device', async () => {
+    await page.getByRole('navigation', { name: 'Pages' }).getByRole('link', { name: 'Fleet' }).click();
+    const node = page.getByTestId('fleet-node');
+    await node.getByRole('heading', { name: hostname() }).waitFor();
+    assert.ok(Number(await node.getByTestId('node-cpus').innerText()) >= 1);
+    const chart = node.getByTestId('fleet-chart');
+    await chart.waitFor();
+    assert.ok(Number(await chart.getAttribute('data-points')) >= 6);
+    assert.match((await chart.getByTestId('line-cpu').getAttribute('d')) ?? '', /^M[\d.]+,[\d.]+( L[\d.]+,[\d.]+){5,}/);
+    assert.match((await chart.getByTestId('line-memory').getAttribute('d')) ?? '', /^M[\d.]+,[\d.]+( L[\d.]+,[\d.]+){5,}/);
+    const cpuRow = node.getByTestId('accelerators-table').getByRole('row').filter({ hasText: 'cpu' });
+    assert.match(await cpuRow.innerText(), /fake-model \(fake\).*tiny-chat/s);
+    await capture(page, 'fleet');
   });
 
   it('sends a session whose key is revoked back to sign-in with a clear message', async () => {

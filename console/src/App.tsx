@@ -5,8 +5,10 @@ import type { ApiError } from './api/client';
 import { SignIn } from './auth/SignIn';
 import { forgetSecret, isOperator, openSession, SessionContext, storedSecret, type Session } from './auth/session';
 import { ChatPage } from './chat/ChatPage';
+import { FleetPage } from './fleet/FleetPage';
 import { KeysPage } from './admin/KeysPage';
 import { TenantsPage } from './admin/TenantsPage';
+import { ModelsPage } from './models/ModelsPage';
 import { navigate, usePath } from './router';
 import { Shell } from './Shell';
 import { Notice } from './ui/Notice';
@@ -67,6 +69,18 @@ export function App() {
 function Page({ path, session }: { path: string; session: Session }) {
   const chat = /^\/chat(?:\/([^/]+))?\/?$/.exec(path);
   if (chat || path === '/') return <ChatPage conversationId={chat?.[1] ? decodeURIComponent(chat[1]) : null} />;
+  // Models and fleet change what the platform runs: platform admins only.
+  const adminPage = path === '/models' ? <ModelsPage /> : path === '/fleet' ? <FleetPage /> : null;
+  if (adminPage) {
+    if (session.role === 'admin') return adminPage;
+    return (
+      <div className="page">
+        <Notice kind="error" testId="forbidden">
+          This page is for platform administrators; your key's role is “{session.role}”.
+        </Notice>
+      </div>
+    );
+  }
   const operatorPage = path === '/usage' ? <UsagePage /> : path === '/tenants' ? <TenantsPage /> : path === '/keys' ? <KeysPage /> : null;
   if (!operatorPage) {
     return (

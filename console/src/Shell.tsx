@@ -12,6 +12,7 @@ export function Shell({ path, onSignOut, children }: { path: string; onSignOut: 
   if (isOperator(role)) {
     links.push({ href: '/usage', label: 'Usage & bills' }, { href: '/tenants', label: 'Tenants' }, { href: '/keys', label: 'Keys' });
   }
+  if (role === 'admin') links.push({ href: '/models', label: 'Models' }, { href: '/fleet', label: 'Fleet' });
   const active = (href: string) => path === href || path.startsWith(`${href}/`);
   return (
     <div className="shell">

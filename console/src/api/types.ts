@@ -111,3 +111,66 @@ export interface Statement {
   credits_micros: number;
   net_micros: number;
 }
+
+// ── Models and fleet (src/api/models.ts; platform admins only in the console) ──────────────────
+
+export interface MemoryEstimate {
+  weightBytes: number;
+  kvCacheBytes: number;
+  computeBytes: number;
+  totalBytes: number;
+  perSequenceBytes: number;
+}
+
+export interface InstalledModel {
+  name: string;
+  /** `installed` (a file, not loaded), or the router's state: `loading`, `ready`, `failed`. */
+  status: string;
+  engine: string;
+  file: string | null;
+  info: { fileBytes: number; weightBytes: number; parameters: number; quantization: string; architecture: string; randomWeights: boolean } | null;
+  error: string | null;
+  memory: (MemoryEstimate & { fitsOn: string[] }) | null;
+  device: string | null;
+}
+
+export interface CatalogModel {
+  name: string;
+  family: string;
+  quant: string;
+  url: string;
+  parameters: number;
+  approxBytes: number;
+  installed: boolean;
+  memory: MemoryEstimate;
+  fitsOn: string[];
+}
+
+export interface Chip {
+  id: string;
+  vendor: string;
+  name: string;
+  memoryBytes: number;
+  backend: string;
+}
+
+export interface PullJob {
+  id: string;
+  source: string;
+  name: string | null;
+  status: 'running' | 'done' | 'failed';
+  received_bytes: number;
+  total_bytes: number | null;
+  error: string | null;
+  started_at: string;
+}
+
+export interface FleetNode {
+  id: string;
+  hostname: string;
+  cpus: { count: number; model: string };
+  memoryBytes: number;
+  samples: Array<{ at: string; cpu_pct: number; memory_used_bytes: number; process_rss_bytes: number }>;
+  accelerators: Array<{ device: string; models: string[] }>;
+  models: Array<{ name: string; engine: string; device: string }>;
+}
