@@ -10,6 +10,7 @@ describe('/api/conversations', () => {
   let t: TestServer;
   let mine: string;
   let theirs: string;
+  let owner: { tenantId: string; keyId: string };
   const call = async (key: string, method: string, path: string, body?: unknown) => {
     const res = await fetch(`${t.server.url}${path}`, {
       method,
@@ -23,7 +24,9 @@ describe('/api/conversations', () => {
     t = await startTestServer({ extra: { models: [{ name: 'fake-model', engine: 'fake' }] } });
     const { store, meter } = t.server;
     const tenant = await store.tenants.create({ name: 'chatters', kind: 'internal' });
-    mine = (await store.keys.create({ name: 'alice', role: 'member', tenantId: tenant.id })).secret;
+    const alice = await store.keys.create({ name: 'alice', role: 'member', tenantId: tenant.id });
+    mine = alice.secret;
+    owner = { tenantId: tenant.id, keyId: alice.key.id };
     theirs = (await store.keys.create({ name: 'bob', role: 'member', tenantId: tenant.id })).secret;
     await meter.prices.addModelPrice({ model: 'fake-model', effectiveFrom: new Date(), inputPerMTok: 1_000_000, cachedInputPerMTok: 0, outputPerMTok: 2_000_000 });
     await meter.reload();
@@ -66,6 +69,18 @@ describe('/api/conversations', () => {
     const foreign = await call(theirs, 'POST', '/api/conversations', {});
     const leak = await call(theirs, 'POST', `/api/conversations/${foreign.body.id}/messages`, { role: 'assistant', content: 'x', request_id: requestId });
     assert.equal(leak.body.usage, null);
+
+    // A stopped reply is saved before its request settles: its usage shows once the ledger has it.
+    const early = await call(mine, 'POST', `/api/conversations/${id}/messages`, { role: 'assistant', content: 'partial', request_id: 'chatcmpl-settles-later' });
+    assert.equal(early.body.usage, null);
+    await t.server.store.billing.append({
+      ...owner, kind: 'usage', requestId: 'chatcmpl-settles-later', model: 'fake-model', promptTokens: 4, cachedTokens: 0,
+      completionTokens: 2, allowanceTokens: 0, chipType: null, acceleratorMs: 0, amountMicros: 8, priceId: null, occurredAt: new Date(), note: null,
+    });
+    const later = await call(mine, 'GET', `/api/conversations/${id}`);
+    const reread = (later.body.messages as Array<{ request_id: string | null; usage: { cost_micros: number } | null }>).find((m) => m.request_id === 'chatcmpl-settles-later');
+    assert.equal(reread?.usage?.cost_micros, 8);
+    await call(mine, 'POST', `/api/conversations/${id}/truncate`, { after_seq: 2 });
 
     const truncated = await call(mine, 'POST', `/api/conversations/${id}/truncate`, { after_seq: 1 });
     assert.equal(truncated.body.removed, 1);

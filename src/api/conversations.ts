@@ -52,9 +52,16 @@ export function registerConversationRoutes(app: FastifyInstance, deps: { store: 
   });
 
   app.get<Params>('/api/conversations/:id', async (request) => {
-    const found = await conversations.get(owner(request), request.params.id);
+    const who = owner(request);
+    const found = await conversations.get(who, request.params.id);
     if (!found) throw notFound(request.params.id);
-    return { ...conversationJson(found), messages: found.messages.map(messageJson) };
+    // A reply saved before its request settled (a stopped stream) gets its usage once the ledger has it.
+    const messages = await Promise.all(found.messages.map(async (m) => {
+      if (m.requestId === null || m.promptTokens !== null) return m;
+      const entry = (await billing.ledger({ tenantId: who.tenantId, keyId: who.keyId, requestId: m.requestId, limit: 1 }))[0];
+      return entry ? { ...m, promptTokens: entry.promptTokens, completionTokens: entry.completionTokens, costMicros: entry.amountMicros } : m;
+    }));
+    return { ...conversationJson(found), messages: messages.map(messageJson) };
   });
 
   app.patch<Params>('/api/conversations/:id', async (request) => {
