@@ -30,11 +30,14 @@ export class Journal {
     return this.#enqueue();
   }
 
-  /** Appends the ledger entry (and usage row) and deletes the in-flight row, atomically. */
-  settle(entry: LedgerInput, usage: UsageInput | undefined, requestId: string): Promise<void> {
+  /**
+   * Appends the ledger entry (and usage row) and, for a request that was journaled with `begin`,
+   * deletes its in-flight row, atomically.
+   */
+  settle(entry: LedgerInput, usage: UsageInput | undefined, requestId: string, begun: boolean): Promise<void> {
     this.#pending.settle.push({ entry, usage });
     this.#progress.delete(requestId);
-    this.#pending.finish.push(requestId);
+    if (begun) this.#pending.finish.push(requestId);
     return this.#enqueue();
   }
 

@@ -6,7 +6,7 @@
  * crash `recover()` bills every request for what it had delivered and leaves no reservation behind.
  */
 import { TesseraError } from '../core/errors.js';
-import type { LedgerInput, RateLimitRecord, Store, TenantRecord, UsageEndpoint, UsageInput } from '../store/index.js';
+import type { LedgerInput, ModelPriceRecord, RateLimitRecord, Store, TenantRecord, UsageEndpoint, UsageInput } from '../store/index.js';
 import { AllowanceBook } from './allowances.js';
 import { BudgetBook, monthStartOf } from './budgets.js';
 import { Journal } from './journal.js';
@@ -163,7 +163,7 @@ export class Meter {
       settle: async (usage, row) => {
         if (settled) return;
         settled = true;
-        const entry = this.#charge(req, tenant, usage, startedAt, allowanceHeld);
+        const entry = this.#charge(req, tenant, usage, startedAt, price, allowanceHeld);
         this.#budgets.settle(req.tenantId, reserved, entry.amountMicros);
         limit.release(maxTokens - usage.promptTokens - usage.completionTokens);
         if (this.#budgets.overLimit(tenant) && tenant.limitMode === 'soft') {
@@ -175,13 +175,20 @@ export class Meter {
           completionTokens: usage.completionTokens,
           cachedPromptTokens: usage.cachedPromptTokens ?? 0,
           createdAt: startedAt,
-        }, req.requestId);
+        }, req.requestId, req.streamed);
       },
     };
   }
 
-  #charge(req: Pick<AdmissionRequest, 'requestId' | 'keyId' | 'tenantId' | 'model'>, tenant: TenantRecord, usage: SettledUsage, startedAt: Date, allowanceHeld: number): LedgerInput {
-    const price = this.prices.modelPriceAt(req.model, startedAt);
+  /** The ledger entry of a finished request, at `price`: the version in force when it started. */
+  #charge(
+    req: Pick<AdmissionRequest, 'requestId' | 'keyId' | 'tenantId' | 'model'>,
+    tenant: TenantRecord,
+    usage: SettledUsage,
+    startedAt: Date,
+    price: ModelPriceRecord | null,
+    allowanceHeld: number,
+  ): LedgerInput {
     const cached = usage.cachedPromptTokens ?? 0;
     let input = usage.promptTokens - cached;
     let output = usage.completionTokens;
