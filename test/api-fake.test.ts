@@ -7,60 +7,35 @@ import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { performance } from 'node:perf_hooks';
-import type { FastifyInstance } from 'fastify';
 import OpenAI from 'openai';
-import { Registry } from 'prom-client';
-import { buildServer, keyVerifierFromStore } from '../src/api/index.js';
-import { createFakeEngine } from '../src/engines/index.js';
-import { Gateway, ModelRouter, createGatewayMetrics } from '../src/gateway/index.js';
-import { openStore, type Store } from '../src/store/index.js';
+import type { Store } from '../src/store/index.js';
+import { openFakeStack, type FakeStack } from './support/fake-stack.js';
 
 describe('OpenAI API on the fake engine', () => {
   let dir: string;
+  let stack: FakeStack;
   let store: Store;
-  let app: FastifyInstance;
   let url: string;
   let client: OpenAI;
   let secret: string;
 
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), 'tessera-api-'));
-    store = await openStore({ kind: 'sqlite', file: join(dir, 'db.sqlite') }, { now: () => new Date() });
-    const router = new ModelRouter();
-    await router.load('fake', async () => createFakeEngine({ name: 'fake', contextLength: 50, slots: 2, tokenDelayMs: 2 }), new Date());
-    const registry = new Registry();
-    const gateway = new Gateway({
-      router,
-      metrics: createGatewayMetrics(registry, router),
-      recordUsage: (row) => store.usage.record(row),
-      monotonicMs: () => performance.now(),
-      maxQueue: 8,
-      onUsageError: (err) => {
-        throw err;
-      },
-    });
-    app = buildServer({
-      store,
-      gateway,
-      router,
-      metricsRegistry: registry,
-    verifyKey: keyVerifierFromStore(store.keys),
-      bodyLimit: 64 * 1024,
-      logLevel: 'silent',
-      version: 'test',
+    stack = await openFakeStack({
+      file: join(dir, 'db.sqlite'),
       now: () => new Date(),
+      metering: false,
+      maxQueue: 8,
+      engines: [{ name: 'fake', contextLength: 50, slots: 2, tokenDelayMs: 2 }],
     });
-    await app.listen({ host: '127.0.0.1', port: 0 });
-    const address = app.server.address();
-    url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+    store = stack.store;
+    ({ url } = await stack.serve());
     secret = (await store.keys.create({ name: 'admin', role: 'admin' })).secret;
     client = new OpenAI({ baseURL: `${url}/v1`, apiKey: secret, maxRetries: 0 });
   });
 
   after(async () => {
-    await app?.close();
-    await store?.close();
+    await stack?.close();
     await rm(dir, { recursive: true, force: true });
   });
 

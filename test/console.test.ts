@@ -20,19 +20,16 @@ import { mkdir, mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import type { FastifyInstance } from 'fastify';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
-import { Registry } from 'prom-client';
-import { buildServer, keyVerifierFromStore } from '../src/api/index.js';
 import { registerConsole } from '../src/api/console.js';
 import { createFakeEngine } from '../src/engines/index.js';
 import { LocalNode } from '../src/fleet/index.js';
-import { Gateway, ModelManager, ModelRouter, createGatewayMetrics } from '../src/gateway/index.js';
-import { Meter } from '../src/metering/index.js';
+import { ModelManager } from '../src/gateway/index.js';
 import { createTestModel } from '../src/models/index.js';
-import { openStore, type Store } from '../src/store/index.js';
+import type { Store } from '../src/store/index.js';
+import { openFakeStack } from './support/fake-stack.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -73,24 +70,16 @@ async function serveFiles(dir: string): Promise<{ server: Server; url: string }>
 async function startConsoleServer(): Promise<Harness> {
   const dir = await mkdtemp(join(tmpdir(), 'tessera-console-'));
   const now = () => new Date();
-  const store = await openStore({ kind: 'sqlite', file: join(dir, 'db.sqlite') }, { now });
-  const meter = new Meter({ store, now, monotonicMs: () => performance.now() });
-  await meter.start();
-  const router = new ModelRouter();
-  await router.load('fake-model', async () => createFakeEngine({ name: 'fake-model', slots: 4, tokenDelayMs: 25 }), now());
-  await router.load('slow-model', async () => createFakeEngine({ name: 'slow-model', slots: 2, tokenDelayMs: 250 }), now());
-  const registry = new Registry();
-  const gateway = new Gateway({
-    router,
-    metrics: createGatewayMetrics(registry, router),
-    recordUsage: (row) => store.usage.record(row),
-    monotonicMs: () => performance.now(),
-    maxQueue: 64,
-    onUsageError: (err) => {
-      throw err;
-    },
-    meter,
+  const stack = await openFakeStack({
+    file: join(dir, 'db.sqlite'),
+    now,
+    metering: true,
+    engines: [
+      { name: 'fake-model', slots: 4, tokenDelayMs: 25 },
+      { name: 'slow-model', slots: 2, tokenDelayMs: 250 },
+    ],
   });
+  const { store, router } = stack;
   // As main.ts wires them, with loads on the fake engine (no llama.cpp needed).
   const models = new ModelManager({
     modelsDir: join(dir, 'models'), router, contextSize: 4096, parallel: 2, now,
@@ -102,22 +91,12 @@ async function startConsoleServer(): Promise<Harness> {
   await mkdir(join(dir, 'files'), { recursive: true });
   await createTestModel(join(dir, 'files', 'tiny-chat.gguf'), { size: 'tiny' });
   const files = await serveFiles(join(dir, 'files'));
-  const app = buildServer({
-    store, gateway, router, metricsRegistry: registry, verifyKey: keyVerifierFromStore(store.keys), meter, models, node,
-    bodyLimit: 1024 * 1024, logLevel: 'silent', version: 'test', now,
-  });
-  registerConsole(app, DIST);
-  await app.listen({ host: '127.0.0.1', port: 0 });
-  const address = app.server.address();
-  const url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+  const { app, url } = await stack.serve({ models, node, bodyLimit: 1024 * 1024 }, (server) => registerConsole(server, DIST));
   return {
     url, store, app, filesUrl: files.url,
     async close() {
       await new Promise((resolve) => files.server.close(resolve));
-      await app.close();
-      await router.closeAll();
-      await meter.journal.drain();
-      await store.close();
+      await stack.close();
       await rm(dir, { recursive: true, force: true });
     },
   };

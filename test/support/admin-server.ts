@@ -7,14 +7,10 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { performance } from 'node:perf_hooks';
 import type { FastifyInstance } from 'fastify';
-import { Registry } from 'prom-client';
-import { buildServer, keyVerifierFromStore } from '../../src/api/index.js';
-import { createFakeEngine } from '../../src/engines/index.js';
-import { Gateway, ModelRouter, createGatewayMetrics } from '../../src/gateway/index.js';
-import { Meter } from '../../src/metering/index.js';
-import { openStore, type Store } from '../../src/store/index.js';
+import type { Meter } from '../../src/metering/index.js';
+import type { Store } from '../../src/store/index.js';
+import { openFakeStack } from './fake-stack.js';
 
 export interface ApiResponse<T = Record<string, unknown>> {
   status: number;
@@ -44,31 +40,18 @@ export async function startAdminServer(): Promise<AdminServer> {
   const dir = await mkdtemp(join(tmpdir(), 'tessera-admin-'));
   const clock = { skewMs: 0 };
   const now = () => new Date(Date.now() + clock.skewMs);
-  const store = await openStore({ kind: 'sqlite', file: join(dir, 'db.sqlite') }, { now });
-  const meter = new Meter({ store, now, monotonicMs: () => performance.now() });
-  await meter.start();
-  const router = new ModelRouter();
-  await router.load('fake', async () => createFakeEngine({ name: 'fake', contextLength: 200, slots: 4, tokenDelayMs: 0 }), now());
-  await router.load('other', async () => createFakeEngine({ name: 'other', contextLength: 200, slots: 4, tokenDelayMs: 0 }), now());
-  const registry = new Registry();
-  const gateway = new Gateway({
-    router,
-    metrics: createGatewayMetrics(registry, router),
-    recordUsage: (row) => store.usage.record(row),
-    monotonicMs: () => performance.now(),
-    maxQueue: 64,
-    onUsageError: (err) => {
-      throw err;
-    },
-    meter,
+  const stack = await openFakeStack({
+    file: join(dir, 'db.sqlite'),
+    now,
+    metering: true,
+    engines: [
+      { name: 'fake', contextLength: 200, slots: 4, tokenDelayMs: 0 },
+      { name: 'other', contextLength: 200, slots: 4, tokenDelayMs: 0 },
+    ],
   });
-  const app = buildServer({
-    store, gateway, router, metricsRegistry: registry, verifyKey: keyVerifierFromStore(store.keys), meter,
-    bodyLimit: 64 * 1024, logLevel: 'silent', version: 'test', now,
-  });
-  await app.listen({ host: '127.0.0.1', port: 0 });
-  const address = app.server.address();
-  const url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+  const { store } = stack;
+  const meter = stack.meter!;
+  const { app, url } = await stack.serve();
   const root = await store.keys.create({ name: 'root', role: 'admin' });
   const admin = root.secret;
 
@@ -100,10 +83,7 @@ export async function startAdminServer(): Promise<AdminServer> {
       return r.status;
     },
     async close() {
-      await app.close();
-      await router.closeAll();
-      await meter.journal.drain();
-      await store.close();
+      await stack.close();
       await rm(dir, { recursive: true, force: true });
     },
   };
