@@ -2,9 +2,11 @@
  * The web console end to end, in real headless Chromium driven by playwright-core (issue 4):
  * sign-in, a streamed chat reply, stop, regenerate, edit-and-resend, rename, a broken stream,
  * usage charts whose totals match the ledger, the statement, tenants and keys (form validation and
- * the server's refusal text), the models page (memory estimates, a URL pull with its progress bar,
- * load, a failed pull's error) and the fleet page (node, chart, accelerators) for platform admins, a
- * member kept out of operator pages, and a revoked key sent back to sign-in. Screenshots of every page at phone (390×844) and desktop (1440×900) size go to
+ * the server's refusal text), a tenant's page (rate limit and credit set, kept after a reload, bad
+ * input refused before sending; read-only for a tenant admin but for its keys' limits), the audit
+ * log, the models page (memory estimates, compact "fits on" at phone width, a URL pull with its
+ * progress bar, load, unload, a failed pull's error) and the fleet page (node, chart, accelerators)
+ * for platform admins, a member kept out of operator pages, and a revoked key sent back to sign-in. Screenshots of every page at phone (390×844) and desktop (1440×900) size go to
  * test-artifacts/console/, and each layout is checked for horizontal overflow.
  *
  * The server is wired as main.ts wires it (real SQLite store, meter, gateway) on the fake engine,
@@ -364,13 +366,16 @@ describe('web console in headless Chromium', { skip, timeout: 240_000 }, () => {
   it('keeps a member out of operator pages, also by URL', async () => {
     const nav = page.getByRole('navigation', { name: 'Pages' });
     assert.deepEqual(await nav.getByRole('link').allInnerTexts(), ['Chat']);
-    for (const path of ['/usage', '/tenants', '/keys', '/models', '/fleet']) {
+    for (const path of ['/usage', '/tenants', '/keys', '/audit', `/tenants/${keys.tenantId}`, '/models', '/fleet']) {
       await page.goto(`${server.url}${path}`);
       await page.getByTestId('forbidden').waitFor();
       assert.equal(await page.getByTestId('usage-chart').count(), 0);
       assert.equal(await page.getByRole('heading', { level: 1 }).count(), 0);
     }
     await capture(page, 'forbidden');
+    // The API refuses it too, whatever the console shows.
+    const audit = await fetch(`${server.url}/api/audit`, { headers: { authorization: `Bearer ${keys.member}` } });
+    assert.equal(audit.status, 403);
   });
 
   it('shows usage by day, model and key with totals equal to the ledger, the statement, and CSV', async () => {
@@ -378,7 +383,7 @@ describe('web console in headless Chromium', { skip, timeout: 240_000 }, () => {
     await signIn(page, server.url, keys.tenantAdmin);
     // Models and fleet are for platform admins only, by link and by URL.
     const nav = page.getByRole('navigation', { name: 'Pages' });
-    assert.deepEqual(await nav.getByRole('link').allInnerTexts(), ['Chat', 'Usage & bills', 'Tenants', 'Keys']);
+    assert.deepEqual(await nav.getByRole('link').allInnerTexts(), ['Chat', 'Usage & bills', 'Tenants', 'Keys', 'Audit']);
     await page.goto(`${server.url}/models`);
     await page.getByTestId('forbidden').waitFor();
     assert.equal(await page.getByTestId('models-table').count(), 0);
@@ -459,6 +464,102 @@ describe('web console in headless Chromium', { skip, timeout: 240_000 }, () => {
     assert.equal(refused.status, 401);
   });
 
+  it('sets a tenant rate limit and a credit on the tenant page; both show after a reload and through the API', async () => {
+    // Signed in as the platform admin by the test before.
+    await page.getByRole('navigation', { name: 'Pages' }).getByRole('link', { name: 'Tenants' }).click();
+    await page.getByTestId('tenants-table').getByRole('row').filter({ hasText: 'acme' }).getByRole('link', { name: 'Manage' }).click();
+    await page.getByRole('heading', { level: 1, name: /acme/ }).waitFor();
+    const before = await api<{ balance_micros: number }>('GET', `/api/tenants/${keys.tenantId}/budget`, keys.admin);
+    await page.getByTestId('no-rate-limits').waitFor();
+
+    const limits = page.getByRole('form', { name: 'Set a rate limit' });
+    assert.equal(await limits.getByLabel('Applies to').inputValue(), 'tenant');
+    await limits.getByLabel('Requests per minute').fill('600');
+    await limits.getByLabel('Tokens per minute').fill('90000');
+    await limits.getByRole('button', { name: 'Set limit' }).click();
+    assert.match(await page.getByTestId('rate-limit-done').innerText(), /Tenant acme, 600 requests\/min and 90,000 tokens\/min on every model/);
+
+    const credit = page.getByRole('form', { name: 'Add credit' });
+    await credit.getByLabel('Amount').fill('20.5');
+    await credit.getByLabel('Note (optional)').fill('PO 1234');
+    await credit.getByRole('button', { name: 'Add credit' }).click();
+    await credit.getByTestId('credit-done').waitFor();
+
+    await page.reload();
+    const row = page.locator('[data-testid="rate-limit"][data-scope="tenant"]');
+    await row.waitFor();
+    assert.equal(await row.getByTestId('rpm').innerText(), '600');
+    assert.equal(await row.getByTestId('tpm').innerText(), '90,000');
+    await page.getByTestId('budget-balance').getByText(money(before.balance_micros + 20_500_000), { exact: true }).waitFor();
+
+    const saved = await api<{ data: unknown[] }>('GET', `/api/tenants/${keys.tenantId}/rate-limits`, keys.admin);
+    assert.deepEqual(saved.data, [{ object: 'rate_limit', scope: 'tenant', scope_id: keys.tenantId, model: null, rpm: 600, tpm: 90_000 }]);
+    const after = await api<{ balance_micros: number }>('GET', `/api/tenants/${keys.tenantId}/budget`, keys.admin);
+    assert.equal(after.balance_micros, before.balance_micros + 20_500_000);
+    await capture(page, 'tenant');
+  });
+
+  it('checks the tenant forms before sending: bad input shows its error and sends nothing; a refusal shows the server’s text', async () => {
+    let sent = 0;
+    const onRequest = (r: { method(): string; url(): string }) => void (r.method() !== 'GET' && new URL(r.url()).pathname.startsWith('/api/') && sent++);
+    page.on('request', onRequest);
+    try {
+      const credit = page.getByRole('form', { name: 'Add credit' });
+      await credit.getByLabel('Amount').fill('-5');
+      await credit.getByRole('button', { name: 'Add credit' }).click();
+      await credit.getByText('A credit is an amount above 0 (up to 6 decimals).').waitFor();
+      const limits = page.getByRole('form', { name: 'Set a rate limit' });
+      await limits.getByLabel('Requests per minute').fill('1.5');
+      await limits.getByRole('button', { name: 'Set limit' }).click();
+      await limits.getByText('Requests per minute is a whole number above 0.').waitFor();
+      const monthly = page.getByRole('form', { name: 'Monthly limit' });
+      await monthly.getByLabel('Limit per month (blank = none)').fill('-1');
+      await monthly.getByRole('button', { name: 'Save limit' }).click();
+      await monthly.getByText(/The monthly limit is an amount of 0 or more/).waitFor();
+      const grant = page.getByRole('form', { name: 'Grant an allowance' });
+      await grant.getByLabel('Model').fill('fake-model');
+      await grant.getByLabel('Tokens').fill('0');
+      await grant.getByRole('button', { name: 'Grant' }).click();
+      await grant.getByText('Tokens is a whole number above 0.').waitFor();
+      await grant.getByText('Pick when the allowance expires.').waitFor();
+      await capture(page, 'tenant-invalid');
+      assert.equal(sent, 0, 'invalid forms are not sent');
+
+      // What the server refuses is shown in its own words (a refusal the form cannot foresee).
+      const refusal = { error: { message: 'Credits are frozen while the books close.', type: 'invalid_request_error', code: 'invalid_request', param: null } };
+      await page.route('**/api/tenants/*/credits', (route) => route.fulfill({ status: 400, json: refusal }));
+      await credit.getByLabel('Amount').fill('1');
+      await credit.getByRole('button', { name: 'Add credit' }).click();
+      assert.equal(await credit.getByTestId('credit-refused').innerText(), 'The server refused the credit: Credits are frozen while the books close.');
+      assert.equal(sent, 1);
+      await page.unroute('**/api/tenants/*/credits');
+    } finally {
+      page.off('request', onRequest);
+    }
+  });
+
+  it('lists the actions just made on the Audit page, newest first, with before and after on expand', async () => {
+    await page.getByRole('navigation', { name: 'Pages' }).getByRole('link', { name: 'Audit' }).click();
+    const entries = page.getByTestId('audit-entry');
+    await entries.first().waitFor();
+    const latest = (await api<{ data: Array<{ id: string; action: string }> }>('GET', '/api/audit?limit=2', keys.admin)).data;
+    assert.deepEqual(latest.map((e) => e.action), ['tenant.credit', 'tenant.rate_limit.set']);
+    assert.equal(await entries.nth(0).getAttribute('data-action'), 'tenant.credit');
+    assert.equal(await entries.nth(1).getAttribute('data-action'), 'tenant.rate_limit.set');
+    assert.match(await entries.nth(0).innerText(), /root/);
+    assert.match(await entries.nth(0).getByTestId('audit-change').innerText(), /→ .*; amount 20\.50; note PO 1234/);
+    assert.equal(await entries.nth(1).getByTestId('audit-change').innerText(), 'rpm 600; tpm 90,000');
+    assert.match(await entries.nth(1).innerText(), /tenant acme/);
+
+    await entries.nth(0).getByRole('button', { name: 'Show before and after of tenant.credit' }).click();
+    const detail = page.getByTestId('audit-detail');
+    assert.match(await detail.innerText(), /"note": "PO 1234"/);
+    assert.match(await detail.innerText(), new RegExp(`Entry ${latest[0].id}`));
+    await capture(page, 'audit');
+    await entries.nth(0).getByRole('button', { name: 'Hide before and after of tenant.credit' }).click();
+    await detail.waitFor({ state: 'detached' });
+  });
+
   it('lists models with memory estimates, pulls a URL with a live bar, loads it, and shows a failed pull', async () => {
     // Signed in as the platform admin by the test before.
     await page.getByRole('navigation', { name: 'Pages' }).getByRole('link', { name: 'Models' }).click();
@@ -479,10 +580,22 @@ describe('web console in headless Chromium', { skip, timeout: 240_000 }, () => {
     await row('tiny-chat').getByTestId('model-status').getByText('ready').waitFor();
     const memory = await row('tiny-chat').getByTestId('model-memory').innerText();
     assert.match(memory, /^\d+(\.\d)? (KiB|MiB|GiB)$/, `memory estimate: ${memory}`);
-    assert.ok((await row('tiny-chat').getByTestId('fits-on').locator('.badge').count()) > 0, 'a tiny model fits on every chip');
+    const fits = row('tiny-chat').getByTestId('fits-on');
+    assert.match(await fits.locator('summary').innerText(), /^fits \d+ of \d+ chips$/);
+    assert.ok(Number(await fits.getAttribute('data-count')) > 0, 'a tiny model fits on every chip');
     assert.match(await row('tiny-chat').innerText(), /cpu/);
     const listed = await api<{ data: Array<{ name: string; status: string; memory: { totalBytes: number } | null }> }>('GET', '/api/models', keys.admin);
     assert.equal(listed.data.find((m) => m.name === 'tiny-chat')?.status, 'ready');
+    // At phone width each catalog row says which chips fit in one short line, not a wall of badges.
+    await page.setViewportSize(PHONE);
+    const catalogFits = page.getByTestId('catalog-table').getByTestId('fits-on');
+    for (const box of await Promise.all((await catalogFits.all()).map((f) => f.boundingBox()))) {
+      assert.ok(box && box.height < 32, `a catalog row's "fits on" is ${box?.height}px high`);
+    }
+    await catalogFits.first().locator('summary').click();
+    assert.ok((await catalogFits.first().locator('.badge').first().isVisible()), 'opening it lists the chips');
+    await catalogFits.first().locator('summary').click();
+    await page.setViewportSize(DESKTOP);
     await capture(page, 'models');
 
     await form.getByLabel('Catalog name or URL').fill(`${server.filesUrl}/missing.gguf`);
@@ -504,6 +617,47 @@ describe('web console in headless Chromium', { skip, timeout: 240_000 }, () => {
     const cpuRow = node.getByTestId('accelerators-table').getByRole('row').filter({ hasText: 'cpu' });
     assert.match(await cpuRow.innerText(), /fake-model \(fake\).*tiny-chat/s);
     await capture(page, 'fleet');
+  });
+
+  it('unloads a loaded model from the Models page', async () => {
+    await page.getByRole('navigation', { name: 'Pages' }).getByRole('link', { name: 'Models' }).click();
+    const row = page.getByTestId('models-table').locator('tr[data-model="tiny-chat"]');
+    await row.getByTestId('model-status').getByText('ready').waitFor();
+    await row.getByRole('button', { name: 'Unload tiny-chat' }).click();
+    await row.getByTestId('model-status').getByText('installed').waitFor();
+    await row.getByRole('button', { name: 'Load tiny-chat' }).waitFor();
+    const listed = await api<{ data: Array<{ name: string; status: string }> }>('GET', '/api/models', keys.admin);
+    assert.equal(listed.data.find((m) => m.name === 'tiny-chat')?.status, 'installed');
+    const served = await api<{ data: Array<{ id: string }> }>('GET', '/v1/models', keys.admin);
+    assert.ok(!served.data.some((m) => m.id === 'tiny-chat'), 'an unloaded model is no longer served');
+  });
+
+  it('shows a tenant admin its tenant read-only but for its keys’ limits, and only its tenant’s audit entries', async () => {
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await signIn(page, server.url, keys.tenantAdmin);
+    await page.getByRole('navigation', { name: 'Pages' }).getByRole('link', { name: 'Tenants' }).click();
+    await page.getByTestId('tenants-table').getByRole('link', { name: 'Limits' }).click();
+    await page.getByTestId('read-only').waitFor();
+    const tenantRow = page.locator('[data-testid="rate-limit"][data-scope="tenant"]');
+    assert.equal(await tenantRow.getByTestId('rpm').innerText(), '600');
+    assert.equal(await tenantRow.getByRole('button').count(), 0, 'no edit controls on what the API refuses');
+    for (const name of ['Monthly limit', 'Add credit', 'Grant an allowance']) assert.equal(await page.getByRole('form', { name }).count(), 0, name);
+    const limits = page.getByRole('form', { name: 'Set a rate limit' });
+    assert.ok((await limits.getByLabel('Applies to').locator('option').allInnerTexts()).every((o) => o.startsWith('Key ')));
+    await limits.getByLabel('Applies to').selectOption({ label: 'Key alice' });
+    await limits.getByLabel('Requests per minute').fill('30');
+    await limits.getByRole('button', { name: 'Set limit' }).click();
+    const keyRow = page.getByTestId('rate-limit').filter({ hasText: 'Key alice' });
+    assert.equal(await keyRow.getByTestId('rpm').innerText(), '30');
+    await capture(page, 'tenant-read-only');
+
+    await page.getByRole('navigation', { name: 'Pages' }).getByRole('link', { name: 'Audit' }).click();
+    await page.locator('[data-testid="audit-entry"][data-action="key.rate_limit.set"]').waitFor();
+    const actions = await Promise.all((await page.getByTestId('audit-entry').all()).map((r) => r.getAttribute('data-action')));
+    assert.ok(actions.includes('tenant.credit') && !actions.includes('price.model.create'), `a tenant admin sees ${actions.join(', ')}`);
+    const own = await api<{ data: Array<{ tenant_id: string }> }>('GET', '/api/audit', keys.tenantAdmin);
+    assert.equal(actions.length, own.data.length);
+    assert.ok(own.data.every((e) => e.tenant_id === keys.tenantId));
   });
 
   it('sends a session whose key is revoked back to sign-in with a clear message', async () => {

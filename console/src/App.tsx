@@ -6,7 +6,9 @@ import { SignIn } from './auth/SignIn';
 import { forgetSecret, isOperator, openSession, SessionContext, storedSecret, type Session } from './auth/session';
 import { ChatPage } from './chat/ChatPage';
 import { FleetPage } from './fleet/FleetPage';
+import { AuditPage } from './admin/AuditPage';
 import { KeysPage } from './admin/KeysPage';
+import { TenantDetailPage } from './admin/TenantDetailPage';
 import { TenantsPage } from './admin/TenantsPage';
 import { ModelsPage } from './models/ModelsPage';
 import { navigate, usePath } from './router';
@@ -81,7 +83,7 @@ function Page({ path, session }: { path: string; session: Session }) {
       </div>
     );
   }
-  const operatorPage = path === '/usage' ? <UsagePage /> : path === '/tenants' ? <TenantsPage /> : path === '/keys' ? <KeysPage /> : null;
+  const operatorPage = operatorPageAt(path);
   if (!operatorPage) {
     return (
       <div className="page">
@@ -99,4 +101,22 @@ function Page({ path, session }: { path: string; session: Session }) {
     );
   }
   return operatorPage;
+}
+
+/** Pages for platform and tenant admins (the API narrows a tenant admin to its own tenant). */
+function operatorPageAt(path: string) {
+  const tenant = /^\/tenants\/([^/]+)\/?$/.exec(path);
+  if (tenant) return <TenantDetailPage tenantId={decodeURIComponent(tenant[1])} />;
+  switch (path) {
+    case '/usage':
+      return <UsagePage />;
+    case '/tenants':
+      return <TenantsPage />;
+    case '/keys':
+      return <KeysPage />;
+    case '/audit':
+      return <AuditPage />;
+    default:
+      return null;
+  }
 }

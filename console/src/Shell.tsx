@@ -10,7 +10,7 @@ export function Shell({ path, onSignOut, children }: { path: string; onSignOut: 
   const [open, setOpen] = useState(false);
   const links = [{ href: '/chat', label: 'Chat' }];
   if (isOperator(role)) {
-    links.push({ href: '/usage', label: 'Usage & bills' }, { href: '/tenants', label: 'Tenants' }, { href: '/keys', label: 'Keys' });
+    links.push({ href: '/usage', label: 'Usage & bills' }, { href: '/tenants', label: 'Tenants' }, { href: '/keys', label: 'Keys' }, { href: '/audit', label: 'Audit' });
   }
   if (role === 'admin') links.push({ href: '/models', label: 'Models' }, { href: '/fleet', label: 'Fleet' });
   const active = (href: string) => path === href || path.startsWith(`${href}/`);

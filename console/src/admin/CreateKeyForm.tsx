@@ -1,6 +1,7 @@
-import { useState, type FormEvent, type ReactNode } from 'react';
+import { useState, type FormEvent } from 'react';
 import type { ApiKey, Tenant } from '../api/types';
 import { useSession } from '../auth/session';
+import { Field } from '../ui/Field';
 import { Notice } from '../ui/Notice';
 import { keyRequest, validateKeyForm, type KeyForm, type KeyFormErrors } from './keyForm';
 
@@ -78,15 +79,5 @@ export function CreateKeyForm({ tenants, defaultTenant, onCreated }: { tenants: 
         {busy ? 'Creating…' : 'Create key'}
       </button>
     </form>
-  );
-}
-
-function Field({ label, error, children }: { label: string; error?: string; children: ReactNode }) {
-  return (
-    <label className={error ? 'invalid' : undefined}>
-      {label}
-      {children}
-      {error && <span className="field-error">{error}</span>}
-    </label>
   );
 }

@@ -1,5 +1,6 @@
 // Tenants with their limits and this month's budget (GET /api/tenants, /api/tenants/:id/budget).
-// A platform admin sees every tenant; a tenant admin its own.
+// A platform admin sees every tenant; a tenant admin its own. A tenant's name opens its page
+// (TenantDetailPage: limits, credits, allowances).
 import type { Budget, List, Tenant } from '../api/types';
 import { useSession } from '../auth/session';
 import { money } from '../format';
@@ -13,7 +14,7 @@ interface Row {
 }
 
 export function TenantsPage() {
-  const { client } = useSession();
+  const { client, role } = useSession();
   const rows = useAsync(async (): Promise<Row[]> => {
     const tenants = (await client.get<List<Tenant>>('/api/tenants')).data;
     // No meter (a server without billing) means no budget route: show the tenant without one.
@@ -35,7 +36,7 @@ export function TenantsPage() {
               <th className="num">This month</th>
               <th className="num">Remaining</th>
               <th className="num">Balance</th>
-              <th>Keys</th>
+              <th />
             </tr>
           </thead>
           <tbody>
@@ -43,7 +44,9 @@ export function TenantsPage() {
               <tr key={tenant.id} className={budget?.over_limit ? 'over' : undefined}>
                 <td data-label="Name">
                   <div>
-                    <strong>{tenant.name}</strong>
+                    <Link href={`/tenants/${encodeURIComponent(tenant.id)}`}>
+                      <strong>{tenant.name}</strong>
+                    </Link>
                     <div className="muted small">{tenant.id}</div>
                   </div>
                 </td>
@@ -52,8 +55,11 @@ export function TenantsPage() {
                 <td className="num" data-label="This month">{money(budget?.month_charges_micros)}</td>
                 <td className="num" data-label="Remaining">{budget?.remaining_micros === null ? '—' : money(budget?.remaining_micros)}</td>
                 <td className="num" data-label="Balance">{money(budget?.balance_micros)}</td>
-                <td data-label="Keys">
-                  <Link href={`/keys?tenant=${encodeURIComponent(tenant.id)}`}>Keys</Link>
+                <td data-label="">
+                  <span className="row nowrap">
+                    <Link href={`/tenants/${encodeURIComponent(tenant.id)}`}>{role === 'admin' ? 'Manage' : 'Limits'}</Link>
+                    <Link href={`/keys?tenant=${encodeURIComponent(tenant.id)}`}>Keys</Link>
+                  </span>
                 </td>
               </tr>
             ))}

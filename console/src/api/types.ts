@@ -75,11 +75,46 @@ export interface Tenant {
 export interface Budget {
   tenant_id: string;
   monthly_limit_micros: number | null;
+  limit_mode: 'hard' | 'soft';
+  prepaid: boolean;
   month_charges_micros: number;
   balance_micros: number;
   reserved_micros: number;
   remaining_micros: number | null;
   over_limit: boolean;
+}
+
+/** Requests and/or tokens per minute for a tenant or a key, on every model (`model: null`) or one. */
+export interface RateLimit {
+  scope: 'tenant' | 'key';
+  scope_id: string;
+  model: string | null;
+  rpm: number | null;
+  tpm: number | null;
+}
+
+/** Free tokens of one model for a tenant, used before anything is charged, until `expires_at`. */
+export interface Allowance {
+  id: string;
+  tenant_id: string;
+  model: string;
+  tokens: number;
+  expires_at: string;
+  created_at: string;
+}
+
+/** One admin action (GET /api/audit), newest first; `before`/`after` are the records as JSON. */
+export interface AuditEntry {
+  id: string;
+  at: string;
+  actor_key_id: string;
+  actor_tenant_id: string;
+  action: string;
+  target_type: string;
+  target_id: string | null;
+  tenant_id: string | null;
+  before: unknown;
+  after: unknown;
 }
 
 export interface Sums {

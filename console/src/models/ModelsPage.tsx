@@ -16,7 +16,7 @@ export function ModelsPage() {
   const catalog = useAsync(() => client.get<List<CatalogModel> & { chips: Chip[] }>('/api/models/catalog'), [client]);
   const [busy, setBusy] = useState<string | null>(null);
   const [actionError, setActionError] = useState<string | null>(null);
-  const chipName = new Map((catalog.data?.chips ?? []).map((c) => [c.id, c.name]));
+  const chips = catalog.data?.chips ?? [];
 
   const act = async (name: string, action: 'load' | 'unload') => {
     setBusy(name);
@@ -81,7 +81,7 @@ export function ModelsPage() {
                     {bytes(m.memory?.totalBytes)}
                   </td>
                   <td data-label="Fits on">
-                    <Chips ids={m.memory?.fitsOn ?? null} names={chipName} />
+                    <Chips ids={m.memory?.fitsOn ?? null} chips={chips} />
                   </td>
                   <td data-label="">
                     {m.status === 'ready' ? (
@@ -133,7 +133,7 @@ export function ModelsPage() {
                   <td className="num" data-label="Approx. size">{bytes(e.approxBytes)}</td>
                   <td className="num" data-label="Memory" title={memoryTitle(e.memory)}>{bytes(e.memory.totalBytes)}</td>
                   <td data-label="Fits on">
-                    <Chips ids={e.fitsOn} names={chipName} />
+                    <Chips ids={e.fitsOn} chips={chips} />
                   </td>
                 </tr>
               ))}
@@ -149,16 +149,26 @@ function memoryTitle(m: { weightBytes: number; kvCacheBytes: number; computeByte
   return `weights ${bytes(m.weightBytes)} + KV cache ${bytes(m.kvCacheBytes)} + compute ${bytes(m.computeBytes)}`;
 }
 
-function Chips({ ids, names }: { ids: string[] | null; names: Map<string, string> }) {
+/**
+ * Which chips a model fits on, as one short line ("fits 3 of 5 chips") so a row stays one line
+ * high on a phone; the chips' names are in its title and listed when it is opened.
+ */
+function Chips({ ids, chips }: { ids: string[] | null; chips: Chip[] }) {
   if (ids === null) return <span className="muted">—</span>;
-  if (ids.length === 0) return <span className="muted">none</span>;
+  if (ids.length === 0) return <span className="muted">no chip</span>;
+  const name = new Map(chips.map((c) => [c.id, c.name]));
+  const names = ids.map((id) => name.get(id) ?? id);
+  const summary = chips.length > 0 ? `fits ${ids.length} of ${chips.length} chips` : `fits ${ids.length} chip${ids.length === 1 ? '' : 's'}`;
   return (
-    <span className="chips" data-testid="fits-on">
-      {ids.map((id) => (
-        <span key={id} className="badge" title={names.get(id) ?? id}>
-          {id}
-        </span>
-      ))}
-    </span>
+    <details className="chips" data-testid="fits-on" data-count={ids.length}>
+      <summary title={names.join(', ')}>{summary}</summary>
+      <span className="chip-list">
+        {ids.map((id, i) => (
+          <span key={id} className="badge" title={names[i]}>
+            {id}
+          </span>
+        ))}
+      </span>
+    </details>
   );
 }

@@ -15,7 +15,7 @@ export function UsagePage() {
   const { client, role, me } = useSession();
   const tenants = useAsync(() => client.get<List<Tenant>>('/api/tenants').then((r) => r.data), [client]);
   const keys = useAsync(() => client.get<List<ApiKey>>('/api/keys').then((r) => r.data), [client]);
-  const [tenant, setTenant] = useState(role === 'admin' ? '' : me.tenant_id);
+  const [tenant, setTenant] = useState(() => (role === 'admin' ? (new URLSearchParams(location.search).get('tenant') ?? '') : me.tenant_id));
   const [range, setRange] = useState(defaultRange);
   const [by, setBy] = useState<UsageBy>('day');
   const [metric, setMetric] = useState<Metric>('spend');
