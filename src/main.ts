@@ -83,7 +83,7 @@ export async function startTessera(config: Config, options: StartOptions = {}): 
   });
 
   const threads = config.threads ?? availableParallelism();
-  const createEngine = createEngineFactory({ gpu: config.gpu, threads, contextSize: config.contextSize, parallel: config.parallel, log });
+  const createEngine = createEngineFactory({ gpu: config.gpu, threads, contextSize: config.contextSize, parallel: config.parallel, nativeLoop: config.nativeLoop, log });
   const models = new ModelManager({ modelsDir, router, createEngine, contextSize: config.contextSize, parallel: config.parallel, now: () => new Date() });
   const node = new LocalNode();
   node.sample(new Date());

@@ -33,6 +33,10 @@ export const configSchema = z.strictObject({
   threads: z.number().int().positive().optional().describe('CPU threads for llama.cpp; default = available cores.'),
   contextSize: z.number().int().min(64).default(4096).describe('Context window per sequence, in tokens.'),
   parallel: z.number().int().min(1).max(256).default(4).describe('Sequences decoded together per loaded model.'),
+  nativeLoop: z
+    .enum(['auto', 'off', 'require'])
+    .default('auto')
+    .describe("llama engine: Tessera's native decode loop when built (auto), never (off), or fail without it (require)."),
   bodyLimit: z
     .number()
     .int()
@@ -63,6 +67,7 @@ const envBindings: Record<string, { key: keyof z.infer<typeof configSchema>; par
   TESSERA_THREADS: { key: 'threads', parse: Number },
   TESSERA_CONTEXT_SIZE: { key: 'contextSize', parse: Number },
   TESSERA_PARALLEL: { key: 'parallel', parse: Number },
+  TESSERA_NATIVE_LOOP: { key: 'nativeLoop', parse: String },
   TESSERA_BODY_LIMIT: { key: 'bodyLimit', parse: Number },
   TESSERA_MAX_QUEUE: { key: 'maxQueue', parse: Number },
   TESSERA_LOG_LEVEL: { key: 'logLevel', parse: String },

@@ -11,6 +11,8 @@ export interface EngineFactoryOptions {
   threads: number;
   contextSize: number;
   parallel: number;
+  /** The llama engine's generation loop (see docs/engine-llama.md). */
+  nativeLoop?: 'auto' | 'off' | 'require';
   log: { info(obj: object, msg: string): void; warn(obj: object, msg: string): void };
 }
 
@@ -27,6 +29,7 @@ export function createEngineFactory(options: EngineFactoryOptions): EngineFactor
           threads: options.threads,
           contextSize: decl.contextLength ?? options.contextSize,
           parallel: options.parallel,
+          native: options.nativeLoop,
           onLog: (level, message) =>
             level === 'warn' || level === 'error'
               ? options.log.warn({ model: decl.name }, message)

@@ -13,6 +13,7 @@ import { createHash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { TesseraError } from '../../core/errors.js';
 import type { ChatRequest, CompletionRequest, Engine, EngineEvent, Sampling } from '../types.js';
+import { StopScanner } from '../stop-strings.js';
 
 const WORDS = ['alpha', 'bravo', 'charlie', 'delta', 'echo', 'foxtrot', 'golf', 'hotel', 'india', 'juliet', 'kilo', 'lima'];
 
@@ -83,10 +84,8 @@ export function createFakeEngine(options: FakeEngineOptions): Engine {
       yield { type: 'done', finishReason: 'abort', usage: { promptTokens, completionTokens: 0 } };
       return;
     }
-    let text = '';
-    let emitted = 0; // text[0, emitted) has been streamed; the rest may be the start of a stop string
+    const scanner = new StopScanner(sampling.stop ?? []);
     let produced = 0;
-    const stops = sampling.stop ?? [];
     try {
       for (; produced < maxTokens; produced++) {
         if (signal.aborted || closed) {
@@ -94,20 +93,15 @@ export function createFakeEngine(options: FakeEngineOptions): Engine {
           return;
         }
         if (options.tokenDelayMs) await sleep(options.tokenDelayMs);
-        text += `${WORDS[digest[produced % digest.length] % WORDS.length]} `;
-        const stopAt = stops.map((s) => text.indexOf(s)).filter((i) => i >= 0).sort((a, b) => a - b)[0];
-        if (stopAt !== undefined) {
-          if (stopAt > emitted) yield { type: 'text', text: text.slice(emitted, stopAt), usage: { promptTokens, completionTokens: produced + 1 } };
+        const { text, stopped } = scanner.push(`${WORDS[digest[produced % digest.length] % WORDS.length]} `);
+        if (text !== '') yield { type: 'text', text, usage: { promptTokens, completionTokens: produced + 1 } };
+        if (stopped) {
           yield { type: 'done', finishReason: 'stop', usage: { promptTokens, completionTokens: produced + 1 } };
           return;
         }
-        const safeEnd = text.length - heldBack(text, stops);
-        if (safeEnd > emitted) {
-          yield { type: 'text', text: text.slice(emitted, safeEnd), usage: { promptTokens, completionTokens: produced + 1 } };
-          emitted = safeEnd;
-        }
       }
-      if (text.length > emitted) yield { type: 'text', text: text.slice(emitted), usage: { promptTokens, completionTokens: produced } };
+      const rest = scanner.flush();
+      if (rest !== '') yield { type: 'text', text: rest, usage: { promptTokens, completionTokens: produced } };
       yield { type: 'done', finishReason: 'length', usage: { promptTokens, completionTokens: produced } };
     } finally {
       release();
@@ -145,18 +139,4 @@ export function createFakeEngine(options: FakeEngineOptions): Engine {
       closed = true;
     },
   };
-}
-
-/** Length of the longest suffix of `text` that could begin a stop string (held back until known). */
-function heldBack(text: string, stops: readonly string[]): number {
-  let longest = 0;
-  for (const stop of stops) {
-    for (let k = Math.min(stop.length - 1, text.length); k > longest; k--) {
-      if (text.endsWith(stop.slice(0, k))) {
-        longest = k;
-        break;
-      }
-    }
-  }
-  return longest;
 }

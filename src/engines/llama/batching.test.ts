@@ -9,9 +9,11 @@ import type { ChatRequest, Engine, EngineEvent } from '../types.js';
 import { TesseraError } from '../../core/errors.js';
 import { collect, makeEngine, makeTinyModel, noAbort, type TinyModel } from './testing.js';
 
+// Greedy: the tiny random-weight model then repeats one token and never ends its reply early,
+// so these requests run until max_tokens or an abort.
 const long = (seed: number): ChatRequest => ({
   messages: [{ role: 'user', content: `Story ${seed}` }],
-  sampling: { temperature: 1, seed, maxTokens: 400 },
+  sampling: { temperature: 0, maxTokens: 400 },
 });
 
 describe('llama engine: batching and lifecycle', () => {
@@ -51,7 +53,7 @@ describe('llama engine: batching and lifecycle', () => {
       maxQueued = Math.max(maxQueued, engine.stats().queued);
     };
     const streams = Array.from({ length: 11 }, (_, i) =>
-      collect(engine.chat({ messages: [{ role: 'user', content: `Q ${i}` }], sampling: { temperature: 1, seed: i, maxTokens: 12 } }, noAbort()), watch),
+      collect(engine.chat({ messages: [{ role: 'user', content: `Q ${i}` }], sampling: { temperature: 0, maxTokens: 200 } }, noAbort()), watch),
     );
     const results = await Promise.all(streams);
     assert.equal(maxQueued, 3, 'three of eleven waited for a sequence');

@@ -3,17 +3,28 @@
  * response format → function calling or grammar, sampling → node-llama-cpp options. The plan
  * runs `LlamaChat.generateResponse` on whichever sequence the pool hands out.
  */
-import { LlamaChat, LlamaJsonSchemaValidationError, type ChatHistoryItem, type ChatModelFunctions, type LlamaGrammar } from 'node-llama-cpp';
+import { LlamaChat, LlamaJsonSchemaValidationError, type ChatHistoryItem, type ChatModelFunctions, type ChatWrapper, type LlamaGrammar, type Token } from 'node-llama-cpp';
 import type { ChatRequest } from '../types.js';
 import { TesseraError } from '../../core/errors.js';
 import { toChatHistory } from './chat-history.js';
 import { finishReasonOf, type GenerationPlan } from './generation-run.js';
 import { tokensLeftAfterPrompt, type LoadedModel } from './loaded-model.js';
 import { grammarForResponseFormat } from './response-format.js';
-import { toLlamaSampling } from './sampling.js';
+import { toLlamaSampling, type LlamaSamplingOptions } from './sampling.js';
 import { forceFunctionCall, forcedCallPromptText, resolveTools, StreamedCalls, toToolCalls } from './tools.js';
 
-export async function planChat(loaded: LoadedModel, req: ChatRequest): Promise<GenerationPlan> {
+/** A chat request checked and rendered: what either generation loop needs. */
+export interface PreparedChat {
+  history: ChatHistoryItem[];
+  tools: Awaited<ReturnType<typeof resolveTools>>;
+  grammar: LlamaGrammar | undefined;
+  chatWrapper: ChatWrapper;
+  /** The exact tokens the model will evaluate (known before the request is queued). */
+  promptTokens: Token[];
+  sampling: LlamaSamplingOptions;
+}
+
+export async function prepareChat(loaded: LoadedModel, req: ChatRequest): Promise<PreparedChat> {
   const history = toChatHistory(req.messages);
   const tools = await resolveTools(loaded.llama, req.tools, req.toolChoice);
   const wantsJson = req.responseFormat !== undefined && req.responseFormat.type !== 'text';
@@ -27,9 +38,14 @@ export async function planChat(loaded: LoadedModel, req: ChatRequest): Promise<G
   }
   const grammar = await grammarForResponseFormat(loaded.llama, req.responseFormat);
   const chatWrapper = tools.forced ? forceFunctionCall(loaded.chatWrapper) : loaded.chatWrapper;
+  const promptTokens = renderPrompt(loaded, history, tools.functions, tools.forced);
+  const sampling = toLlamaSampling(req.sampling, tokensLeftAfterPrompt(loaded, promptTokens.length, 'messages'));
+  return { history, tools, grammar: grammar as LlamaGrammar | undefined, chatWrapper, promptTokens, sampling };
+}
 
-  const promptTokens = countPromptTokens(loaded, history, tools.functions, tools.forced);
-  const sampling = toLlamaSampling(req.sampling, tokensLeftAfterPrompt(loaded, promptTokens, 'messages'));
+export async function planChat(loaded: LoadedModel, req: ChatRequest): Promise<GenerationPlan> {
+  const { history, tools, grammar, chatWrapper, promptTokens: prompt, sampling } = await prepareChat(loaded, req);
+  const promptTokens = prompt.length;
 
   return {
     promptTokens,
@@ -45,7 +61,7 @@ export async function planChat(loaded: LoadedModel, req: ChatRequest): Promise<G
           trimWhitespaceSuffix: false,
         };
         if (!tools.functions) {
-          const result = await chat.generateResponse(history, { ...common, grammar: grammar as LlamaGrammar | undefined });
+          const result = await chat.generateResponse(history, { ...common, grammar });
           return { finishReason: finishReasonOf(result.metadata.stopReason) };
         }
         const streamed = new StreamedCalls();
@@ -77,18 +93,18 @@ export async function planChat(loaded: LoadedModel, req: ChatRequest): Promise<G
  * Renders the prompt the way `LlamaChat` will (same wrapper, same functions, history ending with
  * the model turn) and tokenizes it: exact prompt tokens, known before the request is queued.
  */
-function countPromptTokens(
+function renderPrompt(
   loaded: LoadedModel,
   history: ChatHistoryItem[],
   functions: ChatModelFunctions | undefined,
   forced: boolean,
-): number {
+): Token[] {
   const { contextText } = loaded.chatWrapper.generateContextState({
     chatHistory: history,
     availableFunctions: functions,
     documentFunctionParams: functions ? true : undefined,
   });
   const tokenizer = loaded.model.tokenizer;
-  const forcedPrefix = forced ? forcedCallPromptText(loaded.chatWrapper).tokenize(tokenizer, 'trimLeadingSpace').length : 0;
-  return contextText.tokenize(tokenizer).length + forcedPrefix;
+  const forcedPrefix = forced ? forcedCallPromptText(loaded.chatWrapper).tokenize(tokenizer, 'trimLeadingSpace') : [];
+  return [...contextText.tokenize(tokenizer), ...forcedPrefix];
 }

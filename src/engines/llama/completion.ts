@@ -7,9 +7,18 @@ import type { CompletionRequest } from '../types.js';
 import { TesseraError } from '../../core/errors.js';
 import { finishReasonOf, type GenerationPlan } from './generation-run.js';
 import { tokensLeftAfterPrompt, type LoadedModel } from './loaded-model.js';
-import { toLlamaSampling } from './sampling.js';
+import { toLlamaSampling, type LlamaSamplingOptions } from './sampling.js';
 
-export function planCompletion(loaded: LoadedModel, req: CompletionRequest): GenerationPlan {
+/** A completion request checked and tokenized: what either generation loop needs. */
+export interface PreparedCompletion {
+  /** The prompt's tokens without the beginning-of-sequence token LlamaCompletion adds itself. */
+  tokens: Token[];
+  /** The beginning-of-sequence token this model wants before the prompt, or null. */
+  bos: Token | null;
+  sampling: LlamaSamplingOptions;
+}
+
+export function prepareCompletion(loaded: LoadedModel, req: CompletionRequest): PreparedCompletion {
   if (typeof req.prompt !== 'string') {
     throw new TesseraError('invalid_request', 'prompt must be a string.', { param: 'prompt' });
   }
@@ -19,6 +28,12 @@ export function planCompletion(loaded: LoadedModel, req: CompletionRequest): Gen
   const promptTokens = tokens.length + (bos === null ? 0 : 1);
   if (promptTokens === 0) throw new TesseraError('invalid_request', 'prompt must not be empty.', { param: 'prompt' });
   const sampling = toLlamaSampling(req.sampling, tokensLeftAfterPrompt(loaded, promptTokens, 'prompt'));
+  return { tokens, bos, sampling };
+}
+
+export function planCompletion(loaded: LoadedModel, req: CompletionRequest): GenerationPlan {
+  const { tokens, bos, sampling } = prepareCompletion(loaded, req);
+  const promptTokens = tokens.length + (bos === null ? 0 : 1);
 
   return {
     promptTokens,

@@ -14,6 +14,8 @@ import { runGeneration, type RunEnvironment } from './generation-run.js';
 import type { LoadedModel } from './loaded-model.js';
 import { backendDeviceName, createLlamaRuntime, type GpuPreference, type LlamaLogSink, type LlamaRuntime } from './runtime.js';
 import { createSequencePool } from './sequence-pool.js';
+import { loadNativeAddon, type NativeAddon } from './native/binding.js';
+import { createNativeEngine } from './native/engine.js';
 
 export interface LlamaEngineOptions {
   /** The name clients use in `model`. */
@@ -32,6 +34,14 @@ export interface LlamaEngineOptions {
    * loads a private one. Either way `close()` leaves the runtime loaded (see runtime.ts).
    */
   runtime?: LlamaRuntime;
+  /**
+   * The generation loop: `auto` (default) uses Tessera's native decode loop when it was built
+   * (scripts/build-native.mjs) and the backend is the one it links, else node-llama-cpp's;
+   * `off` always node-llama-cpp's; `require` fails when the native loop cannot be used.
+   */
+  native?: 'auto' | 'off' | 'require';
+  /** Native loop only: reuse KV cache of shared prompt prefixes across requests (default on). */
+  prefixReuse?: boolean;
 }
 
 export async function createLlamaEngine(options: LlamaEngineOptions): Promise<Engine> {
@@ -46,6 +56,27 @@ export async function createLlamaEngine(options: LlamaEngineOptions): Promise<En
   let context: LlamaContext | undefined;
   try {
     const llama = await runtime.load(options.gpu);
+    const addon = nativeLoop(llama, options.native ?? 'auto', log);
+    if (addon) {
+      model = await loadModel(llama, options.modelPath, true);
+      const loaded: LoadedModel = { llama, model, chatWrapper: resolveChatWrapper(model), contextSize: Math.min(options.contextSize, trainContextSize(model)) };
+      const engine = await createNativeEngine(addon, loaded, {
+        name: options.name,
+        modelPath: options.modelPath,
+        threads: options.threads,
+        contextSize: loaded.contextSize,
+        parallel: options.parallel,
+        gpuLayers: 0,
+        prefixReuse: options.prefixReuse,
+        device: backendDeviceName(llama),
+        randomWeights: hasRandomWeights(model),
+        // Tools and embeddings: node-llama-cpp's loop on the same file (mapped, not copied, on CPU).
+        fallback: () => createLlamaEngine({ ...options, runtime, native: 'off', parallel: Math.min(options.parallel, 2) }),
+      });
+      log('info', `${options.name}: native decode loop, backend ${backendDeviceName(llama)}, chat template ${loaded.chatWrapper.wrapperName}, ` +
+        `${options.parallel} sequences x ${loaded.contextSize} tokens, ${options.threads} threads`);
+      return engine;
+    }
     model = await loadModel(llama, options.modelPath);
     const contextSize = Math.min(options.contextSize, model.trainContextSize);
     if (contextSize < options.contextSize) {
@@ -114,13 +145,44 @@ function assembleEngine(
   };
 }
 
-async function loadModel(llama: LoadedModel['llama'], modelPath: string): Promise<LlamaModel> {
+/**
+ * The native addon when this engine may use it: built, and linked against the same llama.cpp
+ * binaries node-llama-cpp loaded (its prebuilt CPU backend, or another build the addon was built
+ * against with TESSERA_LLAMA_LIB_DIR, see scripts/build-native.mjs); otherwise null, or an error
+ * when `require`d.
+ */
+function nativeLoop(llama: LoadedModel['llama'], mode: 'auto' | 'off' | 'require', log: LlamaLogSink): NativeAddon | null {
+  if (mode === 'off') return null;
+  const refuse = (reason: string): null => {
+    if (mode === 'require') throw new TesseraError('invalid_config', `The native decode loop cannot be used: ${reason}`);
+    log('info', `native decode loop not used: ${reason}; generating with node-llama-cpp's loop.`);
+    return null;
+  };
+  const loaded = loadNativeAddon();
+  if (!loaded.ok) return refuse(loaded.reason);
+  if (llama.gpu !== false && loaded.manifest.prebuiltCpu) {
+    return refuse(`it is built against node-llama-cpp's CPU binaries, and the backend is ${backendDeviceName(llama)} (rebuild with TESSERA_LLAMA_LIB_DIR)`);
+  }
+  if (!loaded.addon.initBackend()) return refuse('llama.cpp has no CPU device registered');
+  return loaded.addon;
+}
+
+async function loadModel(llama: LoadedModel['llama'], modelPath: string, vocabOnly = false): Promise<LlamaModel> {
   try {
-    return await llama.loadModel({ modelPath });
+    return await llama.loadModel({ modelPath, vocabOnly });
   } catch (err) {
     const reason = err instanceof Error ? err.message : String(err);
     throw new TesseraError('invalid_gguf', `llama.cpp could not load ${modelPath}: ${reason}`, { cause: err });
   }
+}
+
+/** A vocabulary-only model reports no training context; the GGUF's metadata has it. */
+function trainContextSize(model: LlamaModel): number {
+  if (model.trainContextSize > 0) return model.trainContextSize;
+  const metadata = model.fileInfo.metadata as Record<string, unknown>;
+  const arch = (metadata.general as { architecture?: string } | undefined)?.architecture ?? '';
+  const length = (metadata[arch] as { context_length?: unknown } | undefined)?.context_length;
+  return typeof length === 'number' && length > 0 ? length : Number.MAX_SAFE_INTEGER;
 }
 
 /** Generated test models say so in their metadata (`tessera.random_weights`, see src/models). */
