@@ -80,6 +80,7 @@ async function main(): Promise<void> {
     headDim: info.headDim ?? 0,
     embedding: info.embedding ?? 0,
     vocab: info.vocab ?? 0,
+    feedForward: info.feedForward ?? undefined,
   };
   console.log(`model ${model} (${info.quantization}, weights ${formatBytes(info.weightBytes)}), ${context} tokens per sequence`);
   const rows: string[] = [];

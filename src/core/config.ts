@@ -32,7 +32,13 @@ export const configSchema = z.strictObject({
   gpu: z.enum(['auto', 'off', 'cuda', 'vulkan', 'metal']).default('auto').describe('Accelerator backend for llama.cpp.'),
   threads: z.number().int().positive().optional().describe('CPU threads for llama.cpp; default = available cores.'),
   contextSize: z.number().int().min(64).default(4096).describe('Context window per sequence, in tokens.'),
-  parallel: z.number().int().min(1).max(256).default(4).describe('Sequences decoded together per loaded model.'),
+  parallel: z
+    .number()
+    .int()
+    .min(1)
+    .max(256)
+    .optional()
+    .describe('Sequences decoded together per loaded model; default: as many as free memory holds, at most 16 on a CPU.'),
   nativeLoop: z
     .enum(['auto', 'off', 'require'])
     .default('auto')

@@ -6,15 +6,18 @@
 import { chipsThatFit } from '../core/chips.js';
 import { TesseraError } from '../core/errors.js';
 import { newId } from '../core/ids.js';
+import { freemem } from 'node:os';
 import type { ModelDeclaration } from '../core/config.js';
 import type { Engine } from '../engines/types.js';
 import {
   CATALOG,
   QWEN_SHAPES,
   createModelLibrary,
+  chooseParallel,
   estimateMemory,
   inspectGguf,
   pullModel,
+  type MemoryShape,
   type ModelInfo,
   type PullProgress,
 } from '../models/index.js';
@@ -36,7 +39,8 @@ export interface ModelManagerDeps {
   router: ModelRouter;
   createEngine: (decl: ModelDeclaration) => Promise<Engine>;
   contextSize: number;
-  parallel: number;
+  /** Sequences per model for estimates; undefined = chosen from free memory, as the engine does. */
+  parallel?: number;
   now: () => Date;
 }
 
@@ -87,10 +91,8 @@ export class ModelManager {
     const installed = new Set((await this.#library.list()).map((m) => m.name));
     return CATALOG.map((e) => {
       const s = QWEN_SHAPES[e.shape];
-      const memory = estimateMemory(
-        { weightBytes: e.approxBytes, layers: s.layers, kvHeads: s.kvHeads, headDim: s.headDim, embedding: s.embedding, vocab: s.vocab },
-        { contextSize: this.deps.contextSize, parallel: this.deps.parallel },
-      );
+      const shape = { weightBytes: e.approxBytes, layers: s.layers, kvHeads: s.kvHeads, headDim: s.headDim, embedding: s.embedding, vocab: s.vocab, feedForward: s.feedForward };
+      const memory = estimateMemory(shape, { contextSize: this.deps.contextSize, parallel: this.#parallel(shape) });
       return { ...e, installed: installed.has(e.name), memory, fitsOn: chipsThatFit(memory.totalBytes).map((c) => c.id) };
     });
   }
@@ -130,10 +132,15 @@ export class ModelManager {
     return this.deps.router.unload(name);
   }
 
+  #parallel(shape: MemoryShape): number {
+    return chooseParallel(shape, { contextSize: this.deps.contextSize, freeBytes: freemem(), requested: this.deps.parallel }).parallel;
+  }
+
   #estimate(info: ModelInfo) {
     const { layers, kvHeads, headDim, embedding, vocab } = info;
     if (!layers || !kvHeads || !headDim || !embedding || !vocab) return null;
-    const memory = estimateMemory({ weightBytes: info.weightBytes, layers, kvHeads, headDim, embedding, vocab }, { contextSize: this.deps.contextSize, parallel: this.deps.parallel });
+    const shape = { weightBytes: info.weightBytes, layers, kvHeads, headDim, embedding, vocab, feedForward: info.feedForward ?? undefined };
+    const memory = estimateMemory(shape, { contextSize: this.deps.contextSize, parallel: this.#parallel(shape) });
     return { ...memory, fitsOn: chipsThatFit(memory.totalBytes).map((c) => c.id) };
   }
 }

@@ -19,6 +19,7 @@ export interface ModelInfo {
   quantization: string;
   contextLength: number | null;
   embedding: number | null;
+  feedForward: number | null;
   layers: number | null;
   heads: number | null;
   kvHeads: number | null;
@@ -67,6 +68,7 @@ export async function inspectGguf(path: string): Promise<ModelInfo> {
     quantization: typeof fileType === 'number' ? (FILE_TYPES[fileType] ?? `file type ${fileType}`) : dominant,
     contextLength: num('context_length'),
     embedding,
+    feedForward: num('feed_forward_length'),
     layers: num('block_count'),
     heads,
     kvHeads: num('attention.head_count_kv') ?? heads,

@@ -68,6 +68,6 @@ describe('shapes and memory', () => {
     assert.equal(one.kvCacheBytes, 4096 * 12 * 1024);
     assert.equal(one.perSequenceBytes, 4096 * 12 * 1024);
     assert.equal(four.kvCacheBytes, 4 * one.kvCacheBytes);
-    assert.equal(four.totalBytes, four.weightBytes + four.kvCacheBytes + four.computeBytes);
+    assert.equal(four.totalBytes, four.weightBytes + four.kvCacheBytes + four.computeBytes + four.tokenizerBytes);
   });
 });

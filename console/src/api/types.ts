@@ -153,6 +153,7 @@ export interface MemoryEstimate {
   weightBytes: number;
   kvCacheBytes: number;
   computeBytes: number;
+  tokenizerBytes: number;
   totalBytes: number;
   perSequenceBytes: number;
 }

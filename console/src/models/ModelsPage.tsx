@@ -145,8 +145,8 @@ export function ModelsPage() {
   );
 }
 
-function memoryTitle(m: { weightBytes: number; kvCacheBytes: number; computeBytes: number }): string {
-  return `weights ${bytes(m.weightBytes)} + KV cache ${bytes(m.kvCacheBytes)} + compute ${bytes(m.computeBytes)}`;
+function memoryTitle(m: { weightBytes: number; kvCacheBytes: number; computeBytes: number; tokenizerBytes: number }): string {
+  return `weights ${bytes(m.weightBytes)} + KV cache ${bytes(m.kvCacheBytes)} + compute ${bytes(m.computeBytes)} + tokenizer ${bytes(m.tokenizerBytes)}`;
 }
 
 /**

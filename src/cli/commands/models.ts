@@ -82,7 +82,7 @@ export function modelsCommand(deps: ModelsCommandDeps): Command {
       if (info.randomWeights) rows.push(['note', 'generated test model: random weights, its output is noise']);
       if (memory) {
         rows.push([`memory (${opts.parallel} × ${opts.contextSize} tokens)`,
-          `${formatBytes(memory.totalBytes)} = weights ${formatBytes(memory.weightBytes)} + KV cache ${formatBytes(memory.kvCacheBytes)} + compute ${formatBytes(memory.computeBytes)}`]);
+          `${formatBytes(memory.totalBytes)} = weights ${formatBytes(memory.weightBytes)} + KV cache ${formatBytes(memory.kvCacheBytes)} + compute ${formatBytes(memory.computeBytes)} + tokenizer ${formatBytes(memory.tokenizerBytes)}`]);
         rows.push(['per extra sequence', formatBytes(memory.perSequenceBytes)]);
       }
       const width = Math.max(...rows.map(([k]) => k.length));
@@ -174,5 +174,5 @@ export function modelsCommand(deps: ModelsCommandDeps): Command {
 function memoryOf(info: ModelInfo, contextSize: number, parallel: number) {
   const { layers, kvHeads, headDim, embedding, vocab } = info;
   if (!layers || !kvHeads || !headDim || !embedding || !vocab) return null;
-  return estimateMemory({ weightBytes: info.weightBytes, layers, kvHeads, headDim, embedding, vocab }, { contextSize, parallel });
+  return estimateMemory({ weightBytes: info.weightBytes, layers, kvHeads, headDim, embedding, vocab, feedForward: info.feedForward ?? undefined }, { contextSize, parallel });
 }

@@ -19,7 +19,7 @@ export function serveCommand(env: Record<string, string | undefined>): Command {
     .option('--gpu <backend>', 'off | auto | cuda | vulkan | metal (default auto)')
     .option('--threads <n>', 'CPU threads for llama.cpp (default: available cores)', integer)
     .option('--context-size <tokens>', 'context window per sequence (default 4096)', integer)
-    .option('--parallel <n>', 'sequences decoded together (default 4)', integer)
+    .option('--parallel <n>', 'sequences decoded together (default: what free memory holds, at most 16 on a CPU)', integer)
     .option('--offline', 'do not try to download the default model')
     .action(async (opts) => {
       const config = loadConfig(
