@@ -49,3 +49,17 @@ export class EventChannel<T> implements AsyncIterable<T> {
     wake?.();
   }
 }
+
+/**
+ * Yields `channel`'s events to the request's consumer; a consumer that stops early (`break`)
+ * calls `onAbandon`, so the generation is aborted rather than left running for nobody.
+ */
+export async function* relay<T>(channel: EventChannel<T>, onAbandon: () => void): AsyncGenerator<T, void, undefined> {
+  let drained = false;
+  try {
+    for await (const event of channel) yield event;
+    drained = true;
+  } finally {
+    if (!drained) onAbandon();
+  }
+}

@@ -17,7 +17,7 @@
 import type { LlamaContextSequence } from 'node-llama-cpp';
 import type { EngineEvent, FinishReason, ToolCall } from '../types.js';
 import { TesseraError, isTesseraError } from '../../core/errors.js';
-import { EventChannel } from './event-channel.js';
+import { EventChannel, relay } from './event-channel.js';
 import type { SequenceLease, SequencePool } from './sequence-pool.js';
 
 export interface GenerationOutcome {
@@ -58,13 +58,7 @@ export async function* runGeneration(
 
   const channel = new EventChannel<EngineEvent>();
   env.track(execute(plan, lease, signal, channel));
-  let drained = false;
-  try {
-    for await (const event of channel) yield event;
-    drained = true;
-  } finally {
-    if (!drained) consumerGone.abort();
-  }
+  yield* relay(channel, () => consumerGone.abort());
 }
 
 /** Runs the plan on the leased sequence and reports into `channel`. Never rejects. */

@@ -17,7 +17,7 @@ import { TesseraError } from '../../../core/errors.js';
 import { StopScanner } from '../../stop-strings.js';
 import { prepareChat } from '../chat.js';
 import { prepareCompletion } from '../completion.js';
-import { EventChannel } from '../event-channel.js';
+import { EventChannel, relay } from '../event-channel.js';
 import type { LoadedModel } from '../loaded-model.js';
 import type { LlamaSamplingOptions } from '../sampling.js';
 import type { NativeAddon, NativeSampling } from './binding.js';
@@ -146,13 +146,7 @@ async function* run(env: RunEnv, requestSignal: AbortSignal, prepare: () => Prom
   }
   const channel = new EventChannel<EngineEvent>();
   env.track(execute(env.decoder, plan, lease, signal, channel));
-  let drained = false;
-  try {
-    for await (const event of channel) yield event;
-    drained = true;
-  } finally {
-    if (!drained) consumerGone.abort();
-  }
+  yield* relay(channel, () => consumerGone.abort());
 }
 
 /** Runs the plan on the leased slot and reports into `channel`. Never rejects. */
