@@ -12,6 +12,7 @@
 // build, loaded once per process). The JavaScript side is native-decoder.ts.
 #include <napi.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cmath>
 #include <condition_variable>
@@ -75,6 +76,8 @@ struct Slot {
   // Sampling: plain loops for greedy and pure-temperature sampling (most requests); a llama.cpp
   // sampler chain when top-k/top-p, penalties or a grammar are asked for.
   float temperature = 0.0f;
+  int32_t topK = 0;     // 0 = off
+  float topP = 1.0f;    // 1 = off
   std::mt19937 rng;
   llama_sampler* chain = nullptr;
   std::string utf8;  // bytes of an incomplete character
@@ -292,9 +295,15 @@ class Decoder : public Napi::ObjectWrap<Decoder> {
       if (activeCount_ > 0) Step(events);
       Post(events);
     }
-    // Shutting down: whatever still runs ends with `abort`.
+    // Shutting down: whatever still runs ends with `abort`, and so does what was submitted but
+    // not started yet (its listener is waiting for an event too).
     for (Slot& slot : slots_) {
       if (slot.active) End(slot, kAbort, events);
+    }
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      for (auto& req : incoming_) events.push_back(Event{req->id, 0, 0, kAbort, -1, "", ""});
+      incoming_.clear();
     }
     Post(events);
   }
@@ -327,10 +336,12 @@ class Decoder : public Napi::ObjectWrap<Decoder> {
     slot.logitsIndex = -1;
     slot.utf8.clear();
     slot.temperature = req.sampling.temperature;
+    slot.topK = req.sampling.topK;
+    slot.topP = req.sampling.topP;
     slot.rng.seed(req.sampling.seed);
     if (slot.chain) { llama_sampler_free(slot.chain); slot.chain = nullptr; }
     const Sampling& s = req.sampling;
-    bool plain = s.grammar.empty() && s.topK <= 0 && s.topP >= 1.0f && s.presencePenalty == 0.0f && s.frequencyPenalty == 0.0f;
+    bool plain = s.grammar.empty() && s.presencePenalty == 0.0f && s.frequencyPenalty == 0.0f;
     if (!plain) {
       slot.chain = llama_sampler_chain_init(llama_sampler_chain_default_params());
       if (!s.grammar.empty()) {
@@ -453,8 +464,13 @@ class Decoder : public Napi::ObjectWrap<Decoder> {
     for (int32_t i = 1; i < nVocab_; i++) {
       if (logits[i] > max) { max = logits[i]; best = i; }
     }
-    if (slot.temperature <= 0.0f) return best;
-    // Pure temperature (OpenAI's default top_p = 1, no top_k): one pass of exp, then draw.
+    if (slot.temperature <= 0.0f || slot.topK == 1) return best;
+    if (slot.topK <= 0 && slot.topP >= 1.0f) return SampleAll(slot, logits, max);
+    return SampleNucleus(slot, logits, max);
+  }
+
+  // Temperature only (OpenAI's default top_p = 1, no top_k): one pass of exp, then draw.
+  llama_token SampleAll(Slot& slot, const float* logits, float max) {
     probs_.resize(nVocab_);
     const float inv = 1.0f / slot.temperature;
     double sum = 0.0;
@@ -469,7 +485,81 @@ class Decoder : public Napi::ObjectWrap<Decoder> {
       acc += probs_[i];
       if (acc >= target) return i;
     }
-    return best;
+    return nVocab_ - 1;
+  }
+
+  // top_k and/or top_p, in llama.cpp's order (top-k, then top-p on the softmax at temperature 1,
+  // then temperature over what is left), without sorting the whole vocabulary: the candidates are
+  // the top k (a bounded heap), or the tokens above a probability threshold lowered until they
+  // hold top_p of the mass — the nucleus is always among them — and only those are sorted.
+  llama_token SampleNucleus(Slot& slot, const float* logits, float max) {
+    std::vector<std::pair<float, int32_t>>& cand = candidates_;
+    cand.clear();
+    if (slot.topK > 0 && slot.topK < nVocab_) {
+      auto greater = [](const std::pair<float, int32_t>& a, const std::pair<float, int32_t>& b) { return a.first > b.first; };
+      for (int32_t i = 0; i < nVocab_; i++) {
+        if (static_cast<int32_t>(cand.size()) < slot.topK) {
+          cand.emplace_back(logits[i], i);
+          std::push_heap(cand.begin(), cand.end(), greater);
+        } else if (logits[i] > cand.front().first) {
+          std::pop_heap(cand.begin(), cand.end(), greater);
+          cand.back() = {logits[i], i};
+          std::push_heap(cand.begin(), cand.end(), greater);
+        }
+      }
+    } else {
+      // Unnormalised probabilities at temperature 1; keep halving the threshold until the tokens
+      // above it hold top_p of the mass.
+      probs_.resize(nVocab_);
+      double sum = 0.0;
+      for (int32_t i = 0; i < nVocab_; i++) {
+        probs_[i] = std::exp(logits[i] - max);
+        sum += probs_[i];
+      }
+      const double need = static_cast<double>(slot.topP) * sum;
+      float threshold = 0.5f;  // relative to the most likely token (probability 1 here)
+      while (true) {
+        double mass = 0.0;
+        for (int32_t i = 0; i < nVocab_; i++) if (probs_[i] >= threshold) mass += probs_[i];
+        if (mass >= need || threshold < 1e-30f) break;
+        threshold *= 0.5f;
+      }
+      for (int32_t i = 0; i < nVocab_; i++) if (probs_[i] >= threshold) cand.emplace_back(logits[i], i);
+    }
+    std::sort(cand.begin(), cand.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
+    // top_p over the candidates (softmax at temperature 1, as llama.cpp's top-p sampler sees it).
+    size_t keep = cand.size();
+    if (slot.topP < 1.0f) {
+      double total = 0.0;
+      for (const auto& c : cand) total += std::exp(c.first - max);
+      // With top-k, the candidates are all there is; without, `total` is at least top_p of the
+      // whole mass, so normalise by the whole mass instead.
+      double whole = total;
+      if (!(slot.topK > 0 && slot.topK < nVocab_)) {
+        whole = 0.0;
+        for (int32_t i = 0; i < nVocab_; i++) whole += probs_[i];
+      }
+      double acc = 0.0;
+      for (size_t k = 0; k < cand.size(); k++) {
+        acc += std::exp(cand[k].first - max) / whole;
+        if (acc >= slot.topP) { keep = k + 1; break; }
+      }
+    }
+    // Temperature over the survivors, then draw.
+    const float inv = 1.0f / slot.temperature;
+    double sum = 0.0;
+    weights_.resize(keep);
+    for (size_t k = 0; k < keep; k++) {
+      weights_[k] = std::exp((cand[k].first - cand[0].first) * inv);
+      sum += weights_[k];
+    }
+    double target = std::uniform_real_distribution<double>(0.0, sum)(slot.rng);
+    double acc = 0.0;
+    for (size_t k = 0; k < keep; k++) {
+      acc += weights_[k];
+      if (acc >= target) return cand[k].second;
+    }
+    return cand[keep - 1].second;
   }
 
   // Hands the step's events to JavaScript in one call; the decode thread does not wait for it.
@@ -514,6 +604,8 @@ class Decoder : public Napi::ObjectWrap<Decoder> {
   llama_batch batchBuf_{};
   std::vector<Slot> slots_;
   std::vector<float> probs_;
+  std::vector<double> weights_;
+  std::vector<std::pair<float, int32_t>> candidates_;
   int32_t activeCount_ = 0;  // decode thread only (read under the lock by the wait predicate)
 
   std::mutex mutex_;

@@ -8,7 +8,7 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Engine } from '../../types.js';
+import type { Engine, Sampling } from '../../types.js';
 import { collect, makeEngine, makeTinyModel, noAbort, type TinyModel } from '../testing.js';
 import { loadNativeAddon } from './binding.js';
 
@@ -55,6 +55,19 @@ describe('llama engine: native decode loop', { skip }, () => {
       engine.chat({ messages: [...history, { role: 'assistant', content: turn.text }, { role: 'user', content: 'Go on.' }], sampling: { maxTokens: 4, temperature: 0 } }, noAbort()),
     );
     assert.ok((followUp.done.usage.cachedPromptTokens ?? 0) >= turn.done.usage.promptTokens - 1);
+  });
+
+  it('samples top_k / top_p without sorting the vocabulary: the edge cases equal greedy, seeds repeat', async () => {
+    const once = async (sampling: Sampling) =>
+      (await collect(engine.complete({ prompt: 'Sampling check', sampling: { maxTokens: 12, ...sampling } }, noAbort()))).text;
+    const greedy = await once({ temperature: 0 });
+    assert.equal(await once({ temperature: 1, topK: 1, seed: 5 }), greedy, 'top_k 1 is greedy');
+    assert.equal(await once({ temperature: 1, topP: 1e-6, seed: 6 }), greedy, 'a tiny nucleus is the top token');
+    for (const sampling of [{ topK: 40 }, { topP: 0.9 }, { topK: 40, topP: 0.9 }]) {
+      const a = await once({ temperature: 0.8, seed: 7, ...sampling });
+      assert.equal(await once({ temperature: 0.8, seed: 7, ...sampling }), a, JSON.stringify(sampling));
+      assert.ok(a.length > 0);
+    }
   });
 
   it('reuses nothing when prefix reuse is off', async () => {
