@@ -48,6 +48,7 @@ export interface RunInfo {
   threads: number;
   tokens: number;
   promptTokens: number;
+  sampling: 'greedy' | 'nucleus';
   repeat: number;
   llamaCpp: string;
   nodeLlamaCpp: string;
@@ -171,7 +172,8 @@ export function renderSection(rows: ServeRow[], columns: Column[], info: RunInfo
     `- Date: ${info.date}; machine: ${info.machine}`,
     `- Model: ${info.model}`,
     `- Threads: ${info.threads} in every column (os.availableParallelism()); ${info.tokens} new tokens per stream (EOS ignored ` +
-      `where the column allows it); prompts of ${info.promptTokens} tokens, different per stream`,
+      `where the column allows it); prompts of ${info.promptTokens} tokens, different per stream (and per row and run in the HTTP columns); ` +
+      `HTTP columns sample ${info.sampling === 'nucleus' ? 'with temperature 0.8, top_p 0.95' : 'greedily'}`,
     `- Repetitions: ${info.repeat} per column and stream count, columns interleaved, best kept; the whole run took ` +
       `${(info.durationSeconds / 60).toFixed(1)} min`,
     `- llama.cpp: ${info.llamaCpp}; node-llama-cpp: ${info.nodeLlamaCpp}`,

@@ -51,6 +51,8 @@ interface Options {
   /** A run still going after this many seconds is stopped; its partial figures are kept and noted. */
   maxRunSeconds: number;
   flashAttention: 'on' | 'off' | 'auto';
+  /** What the HTTP columns ask for: greedy, or temperature 0.8 with top_p 0.95 (a chat app's). */
+  sampling: 'greedy' | 'nucleus';
   /** An existing GGUF instead of the generated one (e.g. a real Qwen2.5-0.5B Q8_0). */
   model?: string;
   repeat: number;
@@ -64,6 +66,7 @@ const USAGE = `usage: node --import tsx bench/serve/run.ts [options]
   --repeat 1             runs per column and row, best kept (default 1)
   --only a,b             columns among native,server,direct,http (default: all four)
   --flash-attn auto      auto|on|off, the same for every column that takes it (default auto)
+  --sampling greedy      greedy|nucleus: what the HTTP columns request (nucleus: temperature 0.8, top_p 0.95)
   --skip-build           use the llama.cpp binaries already in bench/work; never clone or build
   --calm 30              before each run, wait up to this many seconds for the cores to be idle
                          (other processes below ${CALM_BUSY * 100}% of the machine); 0: never wait
@@ -79,7 +82,7 @@ function parseArgs(argv: string[]): Options {
     process.exit(0);
   }
   const flags = new Set(['--quick', '--no-write', '--skip-build']);
-  const withValue = new Set(['--max-run', '--calm', '--streams', '--tokens', '--prompt-tokens', '--threads', '--only', '--flash-attn', '--model', '--repeat', '--results']);
+  const withValue = new Set(['--max-run', '--calm', '--streams', '--tokens', '--prompt-tokens', '--threads', '--only', '--flash-attn', '--model', '--repeat', '--results', '--sampling']);
   for (let i = 0; i < argv.length; i++) {
     if (withValue.has(argv[i])) i += 1;
     else if (!flags.has(argv[i])) throw new Error(`unknown argument ${argv[i]}\n${USAGE}`);
@@ -103,6 +106,8 @@ function parseArgs(argv: string[]): Options {
   };
   const columns = (value('--only') ?? ALL_COLUMNS.join(',')).split(',') as Column[];
   for (const c of columns) if (!ALL_COLUMNS.includes(c)) throw new Error(`--only: unknown column ${c} (known: ${ALL_COLUMNS.join(', ')})`);
+  const sampling = value('--sampling') ?? 'greedy';
+  if (sampling !== 'greedy' && sampling !== 'nucleus') throw new Error('--sampling takes greedy or nucleus');
   const fa = value('--flash-attn') ?? 'auto';
   if (fa !== 'on' && fa !== 'off' && fa !== 'auto') throw new Error('--flash-attn takes on, off or auto');
   return {
@@ -117,6 +122,7 @@ function parseArgs(argv: string[]): Options {
     results: resolve(value('--results') ?? join(REPO_ROOT, 'bench', 'serve', 'results.md')),
     skipBuild: argv.includes('--skip-build'),
     flashAttention: fa,
+    sampling,
     model: value('--model'),
     repeat: int('--repeat', 1),
     calmSeconds: nonNegative('--calm', quick ? 0 : 30),
@@ -241,6 +247,10 @@ async function main(): Promise<void> {
 
         for (let rep = 1; rep <= o.repeat; rep++) {
           const tag = `${n} stream${n > 1 ? 's' : ''}${o.repeat > 1 ? `, run ${rep}/${o.repeat}` : ''}`;
+          // The HTTP columns get prompts no earlier row or run sent, so neither server can serve
+          // them from a cached prefix (Tessera reuses prefixes by default; llama-server is told not to).
+          const httpPrompts = prompts.map((p) => `[${n}.${rep}] ${p}`);
+          const samplingBody = o.sampling === 'nucleus' ? { temperature: 0.8, top_p: 0.95, seed: 1 } : {};
           if (has('native') && native) {
             await waitForCalm(o.calmSeconds, 'native');
             say(`[native] ${tag}: llama-batched-bench …`);
@@ -271,9 +281,9 @@ async function main(): Promise<void> {
                 model: 'bench',
                 streams: n,
                 tokens: o.tokens,
-                prompts,
+                prompts: httpPrompts,
                 // Fixed length as in the other columns; no prompt cache between repetitions.
-                extraBody: { ignore_eos: true, cache_prompt: false },
+                extraBody: { ignore_eos: true, cache_prompt: false, ...samplingBody },
                 counter,
               }),
             );
@@ -289,7 +299,7 @@ async function main(): Promise<void> {
             say(`[tessera] ${tag}: ${n} concurrent /v1/completions …`);
             const t = tessera;
             const a = await withHeartbeat('tessera', n * o.tokens, o.maxRunSeconds, (counter) =>
-              runHttpLoad({ baseUrl: t.url, apiKey: t.apiKey, model: t.model, streams: n, tokens: o.tokens, prompts, counter }),
+              runHttpLoad({ baseUrl: t.url, apiKey: t.apiKey, model: t.model, streams: n, tokens: o.tokens, prompts: httpPrompts, extraBody: samplingBody, counter }),
             );
             record(row, 'http', a, tag);
             if (a.totalTokens < n * o.tokens) {
@@ -341,6 +351,7 @@ async function main(): Promise<void> {
       threads: o.threads,
       tokens: o.tokens,
       promptTokens: o.promptTokens,
+      sampling: o.sampling,
       repeat: o.repeat,
       llamaCpp: native ? `${native.tag} (commit ${native.commit.slice(0, 12)}, from node-llama-cpp's bundle), CPU build, GGML_NATIVE=ON` : 'not run',
       nodeLlamaCpp: `${nlcVersion}, prebuilt CPU binary`,
