@@ -66,7 +66,8 @@ export async function createLlamaEngine(options: LlamaEngineOptions): Promise<En
         threads: options.threads,
         contextSize: loaded.contextSize,
         parallel: options.parallel,
-        gpuLayers: 0,
+        // On an accelerator build (see nativeLoop), every layer goes to the device.
+        gpuLayers: llama.gpu === false ? 0 : -1,
         prefixReuse: options.prefixReuse,
         device: backendDeviceName(llama),
         randomWeights: hasRandomWeights(model),
