@@ -226,11 +226,13 @@ function progress(prefix: string, durationS: number) {
 async function measure(e: Endpoint, mode: Mode, connections: number, durationS: number, mock: Child, prefix: string): Promise<Point> {
   const gwBefore = e.gateway && procSample(e.gateway.pid);
   const mockBefore = procSample(mock.pid);
+  const journalBefore = await e.gateway?.journal();
   const watch = rssWatch(e.gateway?.pid);
   const r: LoadResult = await runLoad({ url: e.url, connections, durationS, headers: e.headers, bodies: [body(mode)], onTick: progress(prefix, durationS) });
   const peak = watch.stop();
   const gwAfter = e.gateway && procSample(e.gateway.pid);
   const mockAfter = procSample(mock.pid);
+  const journalAfter = await e.gateway?.journal();
   const perReq = (a: number | undefined, b: number | undefined) => (a === undefined || b === undefined || !r.ok ? undefined : (b - a) / r.ok);
   return {
     target: e.target,
@@ -246,6 +248,7 @@ async function measure(e: Endpoint, mode: Mode, connections: number, durationS: 
     gatewayCpuMsPerReq: perReq(gwBefore?.cpuMs, gwAfter?.cpuMs),
     mockCpuMsPerReq: perReq(mockBefore?.cpuMs, mockAfter?.cpuMs) ?? NaN,
     loadgenCpuMsPerReq: r.ok ? r.cpuMs / r.ok : NaN,
+    journalCommitsPerReq: perReq(journalBefore?.commits, journalAfter?.commits),
     gatewayPeakRss: peak,
   };
 }
@@ -254,8 +257,9 @@ function pointLine(p: Point, points: Point[]): string {
   const base = baselineOf(points, p);
   const added = p.target === 'direct' || !base ? '' : `, added p50 ${signedMs(p.p50 - base.p50)} p99 ${signedMs(p.p99 - base.p99)}`;
   const cpu = p.gatewayCpuMsPerReq === undefined ? '' : `, ${p.gatewayCpuMsPerReq.toFixed(3)} ms CPU/req`;
+  const commits = p.journalCommitsPerReq === undefined ? '' : `, ${p.journalCommitsPerReq.toFixed(2)} journal commits/req`;
   const fail = p.failed ? `, ${p.failed} FAILED` : '';
-  return `${count(p.rps)} req/s, p50 ${ms(p.p50)} ms, p99 ${ms(p.p99)} ms${added}${cpu}${fail}`;
+  return `${count(p.rps)} req/s, p50 ${ms(p.p50)} ms, p99 ${ms(p.p99)} ms${added}${cpu}${commits}${fail}`;
 }
 
 interface Started {

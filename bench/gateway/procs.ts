@@ -93,6 +93,8 @@ export interface Child {
   logFile: string;
   /** process.memoryUsage() of a child.ts process (undefined for Portkey). */
   memory(): Promise<NodeJS.MemoryUsage | undefined>;
+  /** Tessera's metering journal: transactions committed and operations in them (undefined for others). */
+  journal(): Promise<{ commits: number; operations: number } | undefined>;
   /** Starts V8's CPU profiler in a child.ts process. */
   profileStart(): void;
   /** Stops it and writes the profile to `file` (resolves once written). */
@@ -138,28 +140,31 @@ export async function startChild(name: string, settings: ChildSettings, cpu: num
     });
     proc.once('exit', (code) => (clearTimeout(timer), reject(new Error(`${name} exited with ${code} before it was ready (see ${log.file})`))));
   });
-  let waiting: Array<(usage: NodeJS.MemoryUsage | undefined) => void> = [];
+  type MemoryReply = Extract<ChildMessage, { type: 'memory' }>;
+  let waiting: Array<(reply: MemoryReply | undefined) => void> = [];
   const profiled = new Map<string, () => void>();
   proc.on('message', (message: ChildMessage) => {
     if (message.type === 'profiled') profiled.get(message.file)?.();
     if (message.type !== 'memory') return;
     const w = waiting;
     waiting = [];
-    for (const resolve of w) resolve(message.usage);
+    for (const resolve of w) resolve(message);
   });
   const tell = (message: ParentMessage) => void (proc.connected && proc.send(message));
+  const ask = () =>
+    new Promise<MemoryReply | undefined>((resolve) => {
+      if (!proc.connected) return resolve(undefined);
+      waiting.push(resolve);
+      tell({ type: 'memory' });
+    });
   return {
     name,
     url: ready.url,
     key: ready.key,
     pid: proc.pid!,
     logFile: log.file,
-    memory: () =>
-      new Promise((resolve) => {
-        if (!proc.connected) return resolve(undefined);
-        waiting.push(resolve);
-        tell({ type: 'memory' });
-      }),
+    memory: async () => (await ask())?.usage,
+    journal: async () => (await ask())?.journal,
     profileStart: () => tell({ type: 'profile', action: 'start' }),
     profileStop: (file) =>
       new Promise<void>((resolve) => {
@@ -195,6 +200,7 @@ export async function startPortkey(cpu: number | undefined): Promise<Child> {
     pid: proc.pid!,
     logFile: log.file,
     memory: async () => undefined,
+    journal: async () => undefined,
     profileStart: () => undefined,
     profileStop: async () => undefined,
     stop: () => stopProcess(proc, () => proc.kill('SIGTERM')),

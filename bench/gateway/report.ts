@@ -33,6 +33,8 @@ export interface Point {
   gatewayCpuMsPerReq?: number;
   mockCpuMsPerReq: number;
   loadgenCpuMsPerReq: number;
+  /** Tessera only: metering journal transactions per response (streamed progress and settlements). */
+  journalCommitsPerReq?: number;
   /** Peak resident memory of the gateway process during the point (bytes). */
   gatewayPeakRss?: number;
 }

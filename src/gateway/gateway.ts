@@ -76,54 +76,87 @@ export class Gateway {
   }
 
   /**
-   * Runs a generation and re-yields its events, measuring and recording as they pass. The
-   * consumer must read until `done` (the engine contract); a thrown engine error is re-thrown
-   * after the usage row is written.
+   * Runs a generation and re-yields its events in batches: the events the engine had ready
+   * together (one network read of an upstream, say). Per batch, a streamed request journals its
+   * tokens once, before the batch is handed on, so the client gets them in one write after one
+   * commit. The request is settled (or its usage recorded) before the batch that carries `done`
+   * is handed on: whoever consumes `done` may acknowledge the whole request. The consumer must
+   * read until the generator ends (the engine contract); a thrown engine error is re-thrown after
+   * the events before it and after the usage row is written.
    */
   async *generate(
     ctx: RequestContext,
     engine: Engine,
     start: (engine: Engine, signal: AbortSignal) => AsyncIterable<EngineEvent>,
     signal: AbortSignal,
-  ): AsyncGenerator<EngineEvent> {
+  ): AsyncGenerator<EngineEvent[]> {
     const { metrics, monotonicMs } = this.#deps;
     // Refusals (limits, budget) throw here, before any event: the client gets a proper status.
     const ticket = this.#admit(ctx, engine);
     const startedAt = monotonicMs();
+    const events = start(engine, signal)[Symbol.asyncIterator]();
+    const byModel = { model: ctx.model };
     let firstTokenAt: number | null = null;
     let lastChunkAt = 0;
     let usage: Usage = { promptTokens: 0, completionTokens: 0 };
     let outcome: Outcome = 'error';
     let errorCode: string | null = null;
     let textEvents = 0;
+    let settled = false;
+    // Until the engine's stream ends or throws, it may hold resources (a slot, a connection).
+    let open = true;
+    let carried: Promise<IteratorResult<EngineEvent>> | null = null;
     try {
-      for await (const event of start(engine, signal)) {
-        if (event.type === 'done') {
-          usage = event.usage;
-          outcome = event.finishReason === 'abort' ? 'aborted' : 'ok';
-        } else {
+      for (;;) {
+        // Only streamed requests gain from waiting a turn for more events (one commit, one write).
+        const batch: Batch = ctx.streamed ? await readyEvents(events, carried) : await oneEvent(events);
+        carried = batch.next;
+        // Events of one batch arrived together: one reading of the clock serves them all.
+        const now = monotonicMs();
+        let done = false;
+        for (const event of batch.events) {
+          if (event.type === 'done') {
+            usage = event.usage;
+            outcome = event.finishReason === 'abort' ? 'aborted' : 'ok';
+            done = true;
+            continue;
+          }
           if (event.type === 'text') {
             textEvents += 1;
-            // What the client is about to receive is billed even if this process dies next.
             usage = event.usage ?? { promptTokens: ctx.promptTokensMax, completionTokens: textEvents };
-            if (ticket && ctx.streamed) await ticket.progress(usage.promptTokens, usage.completionTokens);
           }
-          const now = monotonicMs();
           if (firstTokenAt === null) {
             firstTokenAt = now;
-            metrics.timeToFirstToken.observe({ model: ctx.model }, (now - startedAt) / 1000);
+            metrics.timeToFirstToken.observe(byModel, (now - startedAt) / 1000);
           } else {
-            metrics.interTokenLatency.observe({ model: ctx.model }, (now - lastChunkAt) / 1000);
+            metrics.interTokenLatency.observe(byModel, (now - lastChunkAt) / 1000);
           }
           lastChunkAt = now;
         }
-        yield event;
+        if (done) {
+          // The ledger entry carries every token of this batch: durable before any is sent.
+          settled = true;
+          const recorded = await this.#settle(ctx, ticket, usage, outcome, errorCode, startedAt, firstTokenAt);
+          if (!recorded && ticket && ctx.streamed && batch.events.some((e) => e.type === 'text')) {
+            // As when a progress commit fails: tokens that are not billed are not sent.
+            throw new TesseraError('internal_error', 'The reply could not be billed, so the rest of it is not sent.');
+          }
+        } else if (ticket && ctx.streamed && batch.events.some((e) => e.type === 'text')) {
+          // What the client is about to receive is billed even if this process dies next.
+          await ticket.progress(usage.promptTokens, usage.completionTokens);
+        }
+        if (batch.events.length > 0) yield batch.events;
+        if (batch.error !== undefined || batch.ended) open = false;
+        if (batch.error !== undefined) throw batch.error;
+        if (batch.ended) return;
       }
     } catch (err) {
       errorCode = isTesseraError(err) ? err.code : 'internal_error';
       throw err;
     } finally {
-      await this.#settle(ctx, ticket, usage, outcome, errorCode, startedAt, firstTokenAt);
+      // Stopped early (a failed commit): let the engine release what it holds, as `for await` would.
+      if (open && events.return) void events.return(undefined).catch(() => undefined);
+      if (!settled) await this.#settle(ctx, ticket, usage, outcome, errorCode, startedAt, firstTokenAt);
     }
   }
 
@@ -172,7 +205,7 @@ export class Gateway {
     errorCode: string | null,
     startedAt: number,
     firstTokenAt: number | null,
-  ): Promise<void> {
+  ): Promise<boolean> {
     const { metrics } = this.#deps;
     const durationMs = this.#deps.monotonicMs() - startedAt;
     metrics.requests.inc({ model: ctx.model, endpoint: ctx.endpoint, outcome });
@@ -195,10 +228,66 @@ export class Gateway {
     try {
       if (ticket) await ticket.settle(usage, row);
       else await this.#deps.recordUsage(row);
+      return true;
     } catch (err) {
       // The response is already decided; a failed usage write must be loud but not turn a served
       // request into an error for the client.
       this.#deps.onUsageError(err, row);
+      return false;
     }
   }
+}
+
+interface Batch {
+  events: EngineEvent[];
+  /** The engine's next event, asked for but not ready in this turn: the next batch starts with it. */
+  next: Promise<IteratorResult<EngineEvent>> | null;
+  /** The engine's stream ended after these events. */
+  ended: boolean;
+  /** The engine failed after these events (thrown once they are handed on). */
+  error?: unknown;
+}
+
+/** Most events in one batch, so a flood from an upstream still reaches the client in steps. */
+const MAX_BATCH = 256;
+
+async function oneEvent(events: AsyncIterator<EngineEvent>): Promise<Batch> {
+  const step = await events.next();
+  return step.done ? { events: [], next: null, ended: true } : { events: [step.value], next: null, ended: false };
+}
+
+/**
+ * Waits for the engine's next event, then takes every further event that is ready without
+ * waiting for I/O: those that arrive before this turn of the event loop is over (a setImmediate).
+ * An event asked for but not ready by then is carried over to the next batch. (Callbacks rather
+ * than a Promise.race per event: a race costs several times more than the event itself.)
+ */
+function readyEvents(events: AsyncIterator<EngineEvent>, carried: Promise<IteratorResult<EngineEvent>> | null): Promise<Batch> {
+  return new Promise((resolve) => {
+    const batch: Batch = { events: [], next: null, ended: false };
+    let asked: Promise<IteratorResult<EngineEvent>> | null = null;
+    let turnOver: NodeJS.Immediate | null = null;
+    let finished = false;
+    const finish = (end: Partial<Batch>) => {
+      if (finished) return;
+      finished = true;
+      if (turnOver) clearImmediate(turnOver);
+      resolve(Object.assign(batch, end));
+    };
+    const onError = (err: unknown) => finish({ error: err });
+    // Late results of a step asked for in this batch are ignored here: the next batch awaits it.
+    const onStep = (step: IteratorResult<EngineEvent>) => {
+      if (finished) return;
+      if (step.done) return finish({ ended: true });
+      batch.events.push(step.value);
+      if (step.value.type === 'done' || batch.events.length >= MAX_BATCH) return finish({});
+      turnOver ??= setImmediate(() => {
+        turnOver = null;
+        finish({ next: asked });
+      });
+      asked = events.next();
+      asked.then(onStep, onError);
+    };
+    (carried ?? events.next()).then(onStep, onError);
+  });
 }

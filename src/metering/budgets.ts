@@ -10,7 +10,7 @@
 import type { TenantRecord } from '../store/index.js';
 
 interface TenantSpend {
-  monthKey: string;
+  monthKey: number;
   monthCharges: number;
   /** Charges minus credits, all time. A prepaid tenant's balance is −net. */
   net: number;
@@ -21,8 +21,9 @@ export type Reservation =
   | { ok: true }
   | { ok: false; shortMicros: number; reason: 'monthly_limit' | 'balance' };
 
-export function monthKeyOf(at: Date): string {
-  return at.toISOString().slice(0, 7);
+/** The UTC calendar month of `at` as one number (year × 12 + month): cheap to compare on every request. */
+export function monthKeyOf(at: Date): number {
+  return at.getUTCFullYear() * 12 + at.getUTCMonth();
 }
 
 export function monthStartOf(at: Date): Date {

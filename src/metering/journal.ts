@@ -1,8 +1,8 @@
 /**
- * Group commit for everything billing writes on the request path: requests starting, tokens
- * streamed so far, settlements. Operations queue up while a commit is running and go to the
- * store together in the next transaction; each caller's promise resolves only once its operation
- * is committed. So writes are batched for speed, yet nothing is acknowledged (no token is sent to
+ * Group commit for everything billing writes on the request path: streamed requests' tokens so
+ * far (a request's first such write creates its in-flight row), settlements. Operations queue up
+ * while a commit is running and go to the store together in the next transaction; each caller's
+ * promise resolves only once its operation is committed. So writes are batched for speed, yet nothing is acknowledged (no token is sent to
  * a client, no response returned) before it is durable.
  */
 import type { BillingBatch, InflightRecord, LedgerInput, Store, UsageInput } from '../store/index.js';
@@ -10,6 +10,10 @@ import type { BillingBatch, InflightRecord, LedgerInput, Store, UsageInput } fro
 export class Journal {
   #pending = emptyBatch();
   #progress = new Map<string, { requestId: string; promptTokens: number; completionTokens: number }>();
+  /** Streamed requests admitted whose in-flight row is not written yet: nothing delivered so far. */
+  readonly #unwritten = new Map<string, InflightRecord>();
+  /** Streamed requests whose in-flight row is written (or in the batch being committed). */
+  readonly #written = new Set<string>();
   #waiters: Array<{ resolve: () => void; reject: (err: unknown) => void }> = [];
   #running: Promise<void> | null = null;
   #scheduled = false;
@@ -19,25 +23,37 @@ export class Journal {
 
   constructor(private readonly store: Store) {}
 
-  begin(record: InflightRecord): Promise<void> {
-    this.#pending.begin.push(record);
-    return this.#enqueue();
+  /**
+   * Registers a streamed request as in flight. Its row is written with its first `progress`:
+   * until a token is about to be sent the request owes nothing, so a crash before that needs no
+   * row, and a request whose whole reply is settled at once never writes one.
+   */
+  begin(record: InflightRecord): void {
+    this.#unwritten.set(record.requestId, record);
   }
 
   /** Records streamed progress; a later call for the same request in the same batch replaces it. */
   progress(requestId: string, promptTokens: number, completionTokens: number): Promise<void> {
-    this.#progress.set(requestId, { requestId, promptTokens, completionTokens });
+    const unwritten = this.#unwritten.get(requestId);
+    if (unwritten) {
+      this.#unwritten.delete(requestId);
+      this.#written.add(requestId);
+      this.#pending.begin.push({ ...unwritten, promptTokens, completionTokens });
+    } else {
+      this.#progress.set(requestId, { requestId, promptTokens, completionTokens });
+    }
     return this.#enqueue();
   }
 
   /**
-   * Appends the ledger entry (and usage row) and, for a request that was journaled with `begin`,
-   * deletes its in-flight row, atomically.
+   * Appends the ledger entry (and usage row) and deletes the request's in-flight row if one was
+   * written, atomically.
    */
-  settle(entry: LedgerInput, usage: UsageInput | undefined, requestId: string, begun: boolean): Promise<void> {
+  settle(entry: LedgerInput, usage: UsageInput | undefined, requestId: string): Promise<void> {
     this.#pending.settle.push({ entry, usage });
     this.#progress.delete(requestId);
-    if (begun) this.#pending.finish.push(requestId);
+    this.#unwritten.delete(requestId);
+    if (this.#written.delete(requestId)) this.#pending.finish.push(requestId);
     return this.#enqueue();
   }
 

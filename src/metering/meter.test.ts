@@ -171,6 +171,24 @@ describe('Meter', () => {
     assert.throws(() => meter.admit(request({ allowedModels: ['other'] })), { code: 'model_not_allowed' });
   });
 
+  it('writes a streamed request\'s in-flight row with its first tokens, and none for one settled before any', async () => {
+    const quiet = meter.admit(request());
+    await meter.journal.drain();
+    assert.deepEqual(await store.billing.inflight(), [], 'nothing delivered yet: no row');
+    const commits = meter.journal.commits;
+    await quiet.settle({ promptTokens: 10, completionTokens: 4 }, { ...row, requestId: quiet.requestId });
+    assert.equal(meter.journal.commits, commits + 1, 'settled in one commit');
+    const streaming = meter.admit(request());
+    await streaming.progress(40, 1);
+    assert.deepEqual((await store.billing.inflight()).map((r) => [r.requestId, r.promptTokens, r.completionTokens]), [[streaming.requestId, 40, 1]]);
+    await streaming.progress(40, 2);
+    assert.equal((await store.billing.inflight())[0].completionTokens, 2);
+    await streaming.settle({ promptTokens: 40, completionTokens: 2 }, { ...row, requestId: streaming.requestId });
+    assert.deepEqual(await store.billing.inflight(), []);
+    const usage = new Map((await store.usage.list({ limit: 5 })).map((u) => [u.requestId, u.completionTokens]));
+    assert.deepEqual(usage, new Map([[quiet.requestId, 4], [streaming.requestId, 2]]));
+  });
+
   it('after a crash, bills requests in flight for the tokens journaled and leaves no reservation', async () => {
     await meter.prices.addModelPrice({ model: 'm', effectiveFrom: T0, inputPerMTok: MILLION, cachedInputPerMTok: 0, outputPerMTok: MILLION });
     await store.tenants.update(tenant.id, { monthlyLimitMicros: 1000 });

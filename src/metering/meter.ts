@@ -151,10 +151,10 @@ export class Meter {
     }
     this.#allowances.hold(req.tenantId, req.model, allowanceHeld);
 
-    if (req.streamed) void this.journal.begin({
+    if (req.streamed) this.journal.begin({
       requestId: req.requestId, tenantId: req.tenantId, keyId: req.keyId, model: req.model, endpoint: req.endpoint,
       reservedMicros: reserved, promptTokens: 0, completionTokens: 0, startedAt,
-    }).catch(() => undefined); // its failure surfaces from the next progress/settle of this request
+    });
 
     let settled = false;
     return {
@@ -175,7 +175,7 @@ export class Meter {
           completionTokens: usage.completionTokens,
           cachedPromptTokens: usage.cachedPromptTokens ?? 0,
           createdAt: startedAt,
-        }, req.requestId, req.streamed);
+        }, req.requestId);
       },
     };
   }

@@ -5,14 +5,15 @@
  * `commit` applies one group commit of the metering journal in a single transaction, so a
  * request's ledger entry and the deletion of its in-flight row land together or not at all.
  * Settlement is idempotent: an entry whose request id is already in the ledger is skipped.
+ * A settled request's usage record is its ledger entry (migration 0004): one row, not two.
  */
 import { sql, type Kysely, type Selectable } from 'kysely';
 import { TesseraError } from '../core/errors.js';
-import { newId } from '../core/ids.js';
+import { newId, newTimeOrderedId } from '../core/ids.js';
 import type { ChipPricesTable, Database, InflightTable, LedgerTable, ModelPricesTable } from './schema.js';
 import { fromStoredTime, toStoredTime } from './time.js';
 import type { JournalRows } from './sqlite-journal.js';
-import { toUsageRow } from './usage.js';
+import { usageColumns } from './usage.js';
 import type {
   BillingRepository,
   ChipPriceRecord,
@@ -22,6 +23,7 @@ import type {
   ModelPriceRecord,
   StoreDeps,
   UsageEndpoint,
+  UsageInput,
 } from './types.js';
 
 const MAX_LEDGER_PAGE = 100_000;
@@ -31,8 +33,9 @@ const MAX_LEDGER_PAGE = 100_000;
  * sqlite-journal.ts). Without it, the portable Kysely transaction below runs.
  */
 export function createBillingRepository(db: Kysely<Database>, deps: StoreDeps, fastCommit?: (rows: JournalRows) => Promise<void>): BillingRepository {
-  const ledgerRow = (entry: LedgerInput): Selectable<LedgerTable> => ({
-    id: newId('led'),
+  /** `createdAt`: the commit's time, stored once per batch. */
+  const ledgerRow = (entry: LedgerInput, usage: UsageInput | undefined, createdAt: string): Selectable<LedgerTable> => ({
+    id: newTimeOrderedId('led'),
     tenant_id: entry.tenantId,
     kind: entry.kind,
     request_id: entry.requestId,
@@ -47,8 +50,9 @@ export function createBillingRepository(db: Kysely<Database>, deps: StoreDeps, f
     amount_micros: checkedMicros(entry.amountMicros),
     price_id: entry.priceId,
     occurred_at: toStoredTime(entry.occurredAt),
-    created_at: toStoredTime(deps.now()),
+    created_at: createdAt,
     note: entry.note,
+    ...(usage ? usageOf(entry, usage) : NO_USAGE),
   });
 
   return {
@@ -97,12 +101,12 @@ export function createBillingRepository(db: Kysely<Database>, deps: StoreDeps, f
     async commit(batch) {
       if (batch.begin.length + batch.progress.length + batch.settle.length + batch.finish.length === 0) return;
       const now = toStoredTime(deps.now());
+      const ledger = batch.settle.map((s) => ledgerRow(s.entry, s.usage, now));
       if (fastCommit) {
         await fastCommit({
           begin: batch.begin.map((r) => toInflightRow(r, now)),
           progress: batch.progress.map((p) => ({ request_id: p.requestId, prompt_tokens: p.promptTokens, completion_tokens: p.completionTokens, updated_at: now })),
-          ledger: batch.settle.map((s) => ledgerRow(s.entry)),
-          usage: batch.settle.flatMap((s) => (s.usage ? [toUsageRow(s.usage, deps.now)] : [])),
+          ledger,
           finish: batch.finish,
         });
         return;
@@ -117,20 +121,15 @@ export function createBillingRepository(db: Kysely<Database>, deps: StoreDeps, f
             .set({ prompt_tokens: p.promptTokens, completion_tokens: p.completionTokens, updated_at: now })
             .where('request_id', '=', p.requestId).execute();
         }
-        if (batch.settle.length > 0) {
-          await trx.insertInto('ledger').values(batch.settle.map((s) => ledgerRow(s.entry)))
-            .onConflict((oc) => oc.column('request_id').doNothing()).execute();
-          const usage = batch.settle.flatMap((s) => (s.usage ? [toUsageRow(s.usage, deps.now)] : []));
-          if (usage.length > 0) {
-            await trx.insertInto('usage_records').values(usage).onConflict((oc) => oc.column('request_id').doNothing()).execute();
-          }
+        if (ledger.length > 0) {
+          await trx.insertInto('ledger').values(ledger).onConflict((oc) => oc.column('request_id').doNothing()).execute();
         }
         if (batch.finish.length > 0) await trx.deleteFrom('inflight').where('request_id', 'in', batch.finish).execute();
       });
     },
 
     async append(entry) {
-      const row = ledgerRow(entry);
+      const row = ledgerRow(entry, undefined, toStoredTime(deps.now()));
       const result = await db.insertInto('ledger').values(row).onConflict((oc) => oc.column('request_id').doNothing()).executeTakeFirst();
       return Number(result.numInsertedOrUpdatedRows ?? 0) > 0 ? toLedgerEntry(row) : null;
     },
@@ -174,6 +173,23 @@ function checkPrice(value: number, param: string): void {
   if (!Number.isSafeInteger(value) || value < 0) {
     throw new TesseraError('invalid_request', `${param} must be a non-negative whole number of micro-units.`, { param });
   }
+}
+
+const NO_USAGE = { endpoint: null, ttft_ms: null, duration_ms: null, outcome: null, error_code: null } as const;
+
+/**
+ * The usage-record columns of a settled request's ledger entry. The record must describe the
+ * entry's own request and tokens: the view `usage_view` reads key, model and tokens from the entry.
+ */
+function usageOf(entry: LedgerInput, usage: UsageInput) {
+  if (
+    usage.requestId !== entry.requestId || usage.keyId !== entry.keyId || usage.model !== entry.model ||
+    usage.promptTokens !== entry.promptTokens || usage.completionTokens !== entry.completionTokens ||
+    (usage.cachedPromptTokens ?? 0) !== entry.cachedTokens
+  ) {
+    throw new TesseraError('internal_error', `the usage record of request ${String(usage.requestId)} does not match its ledger entry`);
+  }
+  return usageColumns(usage);
 }
 
 function checkedMicros(value: number): number {

@@ -54,18 +54,21 @@ export function createKeyRepository(db: Kysely<Database>, deps: StoreDeps): KeyR
   // window instead of one per request. Revocation through this repository evicts at once;
   // the window bounds how long a change made by another process (another replica, a manual
   // UPDATE) can go unseen. Expiry is checked against the clock on every verify, cached or not.
-  const cache = new Map<string, { row: KeyRow; fetchedAt: number }>();
-  const findByHash = async (hash: string, nowMs: number): Promise<KeyRow | undefined> => {
+  // An entry keeps its record built (frozen: every caller in the window shares it) and its times
+  // as numbers, so a verify served from the cache parses and allocates nothing.
+  const cache = new Map<string, CachedKey>();
+  const findByHash = async (hash: string, nowMs: number): Promise<CachedKey | undefined> => {
     const hit = cache.get(hash);
-    if (hit && nowMs - hit.fetchedAt < KEY_CACHE_MS) return hit.row;
+    if (hit && nowMs - hit.fetchedAt < KEY_CACHE_MS) return hit;
     const row = await queryByHash(hash);
-    if (row) {
-      if (cache.size >= KEY_CACHE_MAX) cache.delete(cache.keys().next().value!);
-      cache.set(hash, { row, fetchedAt: nowMs });
-    } else {
+    if (!row) {
       cache.delete(hash);
+      return undefined;
     }
-    return row;
+    const entry = cachedKey(row, nowMs);
+    if (cache.size >= KEY_CACHE_MAX) cache.delete(cache.keys().next().value!);
+    cache.set(hash, entry);
+    return entry;
   };
   const evict = (id: string): void => {
     for (const [hash, entry] of cache) if (entry.row.id === id) cache.delete(hash);
@@ -104,24 +107,26 @@ export function createKeyRepository(db: Kysely<Database>, deps: StoreDeps): KeyR
 
     async verify(secret: string) {
       if (secret.length === 0 || secret.length > MAX_SECRET_LENGTH) return null;
-      const now = deps.now();
-      const row = await findByHash(hashSecret(secret), now.getTime());
-      if (!row) return null;
-      const nowText = toStoredTime(now);
-      if (row.revoked_at !== null) return null;
-      if (row.expires_at !== null && row.expires_at <= nowText) return null;
-      const staleBefore = toStoredTime(new Date(now.getTime() - LAST_USED_GRANULARITY_MS));
-      if (row.last_used_at === null || row.last_used_at < staleBefore) {
+      const nowMs = deps.now().getTime();
+      const entry = await findByHash(hashSecret(secret), nowMs);
+      if (!entry) return null;
+      if (entry.record.revokedAt !== null) return null;
+      if (entry.expiresAtMs !== null && entry.expiresAtMs <= nowMs) return null;
+      const staleBeforeMs = nowMs - LAST_USED_GRANULARITY_MS;
+      if (entry.lastUsedAtMs === null || entry.lastUsedAtMs < staleBeforeMs) {
+        const nowText = toStoredTime(new Date(nowMs));
+        const staleBefore = toStoredTime(new Date(staleBeforeMs));
         // Conditional, so concurrent verifies of one key write at most once per window.
         await db
           .updateTable('api_keys')
           .set({ last_used_at: nowText })
-          .where('id', '=', row.id)
+          .where('id', '=', entry.record.id)
           .where((eb) => eb.or([eb('last_used_at', 'is', null), eb('last_used_at', '<', staleBefore)]))
           .execute();
-        row.last_used_at = nowText;
+        entry.lastUsedAtMs = nowMs;
+        entry.record = frozenRecord({ ...entry.row, last_used_at: nowText });
       }
-      return toRecord(row);
+      return entry.record;
     },
 
     async list(filter = {}) {
@@ -176,6 +181,32 @@ function validateCreate(input: CreateKeyInput): void {
   if (input.expiresAt && !Number.isFinite(input.expiresAt.getTime())) {
     throw new TesseraError('invalid_request', 'expiresAt is not a valid date.', { param: 'expires_at' });
   }
+}
+
+interface CachedKey {
+  readonly row: KeyRow;
+  record: ApiKeyRecord;
+  readonly fetchedAt: number;
+  readonly expiresAtMs: number | null;
+  lastUsedAtMs: number | null;
+}
+
+function cachedKey(row: KeyRow, fetchedAt: number): CachedKey {
+  const record = frozenRecord(row);
+  return {
+    row,
+    record,
+    fetchedAt,
+    expiresAtMs: record.expiresAt?.getTime() ?? null,
+    lastUsedAtMs: record.lastUsedAt?.getTime() ?? null,
+  };
+}
+
+function frozenRecord(row: KeyRow): ApiKeyRecord {
+  const record = toRecord(row);
+  if (record.allowedModels) Object.freeze(record.allowedModels);
+  if (record.labels) Object.freeze(record.labels);
+  return Object.freeze(record);
 }
 
 function toRecord(row: KeyRow): ApiKeyRecord {

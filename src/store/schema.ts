@@ -116,6 +116,12 @@ export interface LedgerTable {
   occurred_at: string;
   created_at: string;
   note: string | null;
+  /** 0004: set on usage entries settled since; such an entry is also the request's usage record. */
+  endpoint: 'chat' | 'completion' | 'embedding' | null;
+  ttft_ms: number | null;
+  duration_ms: number | null;
+  outcome: 'ok' | 'error' | 'aborted' | null;
+  error_code: string | null;
 }
 
 export interface InflightTable {
@@ -173,6 +179,8 @@ export interface ConversationMessagesTable {
 export interface Database {
   api_keys: ApiKeysTable;
   usage_records: UsageRecordsTable;
+  /** 0004: usage_records ∪ the ledger's usage entries that carry an outcome (read only). */
+  usage_view: UsageRecordsTable;
   models: ModelsTable;
   tenants: TenantsTable;
   rate_limits: RateLimitsTable;

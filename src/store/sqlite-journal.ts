@@ -7,19 +7,19 @@
  */
 import type Database from 'better-sqlite3';
 import type { Kysely, Selectable } from 'kysely';
-import type { Database as Schema, InflightTable, LedgerTable, UsageRecordsTable } from './schema.js';
+import type { Database as Schema, InflightTable, LedgerTable } from './schema.js';
 
 export interface JournalRows {
   begin: Array<Selectable<InflightTable>>;
   progress: Array<{ request_id: string; prompt_tokens: number; completion_tokens: number; updated_at: string }>;
+  /** Settled requests: each entry is also the request's usage record (migration 0004). */
   ledger: Array<Selectable<LedgerTable>>;
-  usage: Array<Selectable<UsageRecordsTable>>;
   finish: string[];
 }
 
 const INFLIGHT_COLUMNS = ['request_id', 'tenant_id', 'key_id', 'model', 'endpoint', 'reserved_micros', 'prompt_tokens', 'completion_tokens', 'started_at', 'updated_at'];
-const LEDGER_COLUMNS = ['id', 'tenant_id', 'kind', 'request_id', 'key_id', 'model', 'prompt_tokens', 'cached_tokens', 'completion_tokens', 'allowance_tokens', 'chip_type', 'accelerator_ms', 'amount_micros', 'price_id', 'occurred_at', 'created_at', 'note'];
-const USAGE_COLUMNS = ['request_id', 'key_id', 'model', 'endpoint', 'prompt_tokens', 'completion_tokens', 'cached_prompt_tokens', 'ttft_ms', 'duration_ms', 'outcome', 'error_code', 'created_at'];
+const LEDGER_COLUMNS = ['id', 'tenant_id', 'kind', 'request_id', 'key_id', 'model', 'prompt_tokens', 'cached_tokens', 'completion_tokens', 'allowance_tokens', 'chip_type', 'accelerator_ms', 'amount_micros', 'price_id', 'occurred_at', 'created_at', 'note',
+  'endpoint', 'ttft_ms', 'duration_ms', 'outcome', 'error_code'];
 
 const insertIgnoring = (table: string, columns: string[], conflict: string) =>
   `insert into ${table} (${columns.join(', ')}) values (${columns.map((c) => `@${c}`).join(', ')}) on conflict (${conflict}) do nothing`;
@@ -31,13 +31,11 @@ export function createSqliteJournalCommit(kysely: Kysely<Schema>, handle: () => 
     const begin = db.prepare(insertIgnoring('inflight', INFLIGHT_COLUMNS, 'request_id'));
     const progress = db.prepare('update inflight set prompt_tokens = @prompt_tokens, completion_tokens = @completion_tokens, updated_at = @updated_at where request_id = @request_id');
     const ledger = db.prepare(insertIgnoring('ledger', LEDGER_COLUMNS, 'request_id'));
-    const usage = db.prepare(insertIgnoring('usage_records', USAGE_COLUMNS, 'request_id'));
     const finish = db.prepare('delete from inflight where request_id = ?');
     return db.transaction((rows: JournalRows) => {
       for (const row of rows.begin) begin.run(row);
       for (const row of rows.progress) progress.run(row);
       for (const row of rows.ledger) ledger.run(row);
-      for (const row of rows.usage) usage.run(row);
       for (const id of rows.finish) finish.run(id);
     });
   };

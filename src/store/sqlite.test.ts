@@ -10,10 +10,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import Sqlite from 'better-sqlite3';
-import { Kysely, Migrator } from 'kysely';
-import { manualClock, type StoreOpener } from './conformance/harness.js';
+import { Kysely, Migrator, sql } from 'kysely';
+import { manualClock, T0, type StoreOpener } from './conformance/harness.js';
 import { createDialect } from './dialect.js';
 import { openStore } from './index.js';
+import { createBillingRepository } from './billing.js';
+import { migrateToLatest } from './migrate.js';
+import { migrationProvider } from './migrations/index.js';
+import type { Database } from './schema.js';
+import { createUsageRepository } from './usage.js';
 import { runStoreConformance } from './store.conformance.js';
 
 describe('sqlite store', () => {
@@ -81,9 +86,68 @@ describe('sqlite store', () => {
     const raw = new Sqlite(file, { readonly: true });
     try {
       const names = raw.prepare('select name from kysely_migration order by name').pluck().all();
-      assert.deepEqual(names, ['0001_initial', '0002_tenants_billing', '0003_conversations']);
+      assert.deepEqual(names, ['0001_initial', '0002_tenants_billing', '0003_conversations', '0004_usage_in_ledger']);
     } finally {
       raw.close();
+    }
+  });
+
+  it('0004 keeps usage written before it, counted once, and records settled requests in the ledger alone', async () => {
+    const file = newFile();
+    const db = new Kysely<unknown>({ dialect: createDialect({ kind: 'sqlite', file }) });
+    const provider = { getMigrations: async () => Object.fromEntries(Object.entries(await migrationProvider.getMigrations()).filter(([name]) => name < '0004')) };
+    try {
+      assert.equal((await new Migrator({ db, provider }).migrateToLatest()).error, undefined);
+      // A request settled by a 0003 build: its ledger entry and its usage row.
+      await sql`insert into ledger (id, tenant_id, kind, request_id, key_id, model, prompt_tokens, completion_tokens, amount_micros, occurred_at, created_at)
+        values ('led-1', 'tnt_platform', 'usage', 'old', 'key-1', 'm', 10, 5, 15, '2026-01-15T09:00:00.000Z', '2026-01-15T09:00:01.000Z')`.execute(db);
+      await sql`insert into usage_records (request_id, key_id, model, endpoint, prompt_tokens, completion_tokens, duration_ms, outcome, created_at)
+        values ('old', 'key-1', 'm', 'chat', 10, 5, 7, 'ok', '2026-01-15T09:00:00.000Z')`.execute(db);
+    } finally {
+      await db.destroy();
+    }
+    const store = await opener(file)(manualClock());
+    try {
+      const entry = { tenantId: 'tnt_platform', kind: 'usage' as const, requestId: 'new', keyId: 'key-1', model: 'm', promptTokens: 3, cachedTokens: 0, completionTokens: 2, allowanceTokens: 0, chipType: null, acceleratorMs: 0, amountMicros: 5, priceId: null, occurredAt: T0, note: null };
+      const usage = { requestId: 'new', keyId: 'key-1', model: 'm', endpoint: 'completion' as const, promptTokens: 3, completionTokens: 2, ttftMs: 1.4, durationMs: 9, outcome: 'aborted' as const, errorCode: 'interrupted', createdAt: T0 };
+      await store.billing.commit({ begin: [], progress: [], settle: [{ entry, usage }], finish: [] });
+      await assert.rejects(store.billing.commit({ begin: [], progress: [], settle: [{ entry: { ...entry, requestId: 'x' }, usage: { ...usage, requestId: 'x', completionTokens: 9 } }], finish: [] }),
+        { code: 'internal_error' }, 'a usage record that contradicts its entry is refused');
+      assert.deepEqual((await store.usage.list({ limit: 10 })).map((r) => [r.requestId, r.endpoint, r.promptTokens, r.completionTokens, r.ttftMs, r.durationMs, r.outcome, r.errorCode, r.createdAt.toISOString()]), [
+        ['new', 'completion', 3, 2, 1, 9, 'aborted', 'interrupted', T0.toISOString()],
+        ['old', 'chat', 10, 5, null, 7, 'ok', null, '2026-01-15T09:00:00.000Z'],
+      ]);
+      assert.deepEqual((await store.usage.totals({ by: 'model' })).map((t) => [t.group, t.requests, t.promptTokens]), [['m', 2, 13]]);
+    } finally {
+      await store.close();
+    }
+    const raw = new Sqlite(file, { readonly: true });
+    try {
+      assert.equal(raw.prepare('select count(*) from usage_records').pluck().get(), 1, 'the settled request wrote no usage_records row');
+    } finally {
+      raw.close();
+    }
+  });
+
+  it('settles through the portable Kysely path (what PostgreSQL runs) with the same rows as the SQLite fast path', async () => {
+    const db = new Kysely<Database>({ dialect: createDialect({ kind: 'sqlite', file: newFile() }) });
+    try {
+      await migrateToLatest(db as unknown as Kysely<unknown>);
+      const clock = manualClock();
+      const billing = createBillingRepository(db, clock);
+      const usage = createUsageRepository(db, clock);
+      const entry = { tenantId: 'tnt_platform', kind: 'usage' as const, requestId: 'r1', keyId: 'key-1', model: 'm', promptTokens: 3, cachedTokens: 1, completionTokens: 2, allowanceTokens: 0, chipType: null, acceleratorMs: 0, amountMicros: 5, priceId: null, occurredAt: T0, note: null };
+      const record = { requestId: 'r1', keyId: 'key-1', model: 'm', endpoint: 'chat' as const, promptTokens: 3, cachedPromptTokens: 1, completionTokens: 2, ttftMs: 4, durationMs: 9, outcome: 'ok' as const };
+      const inflight = { requestId: 'r1', tenantId: 'tnt_platform', keyId: 'key-1', model: 'm', endpoint: 'chat' as const, reservedMicros: 9, promptTokens: 3, completionTokens: 1, startedAt: T0 };
+      await billing.commit({ begin: [inflight], progress: [], settle: [], finish: [] });
+      await billing.commit({ begin: [], progress: [{ requestId: 'r1', promptTokens: 3, completionTokens: 2 }], settle: [{ entry, usage: record }], finish: ['r1'] });
+      await billing.commit({ begin: [], progress: [], settle: [{ entry, usage: record }], finish: [] });
+      assert.deepEqual(await billing.inflight(), []);
+      assert.deepEqual((await billing.ledger({ requestId: 'r1' })).map((e) => e.amountMicros), [5]);
+      const [row] = await usage.list({ limit: 5 });
+      assert.deepEqual([row.requestId, row.endpoint, row.cachedPromptTokens, row.ttftMs, row.durationMs, row.outcome, row.createdAt], ['r1', 'chat', 1, 4, 9, 'ok', T0]);
+    } finally {
+      await db.destroy();
     }
   });
 

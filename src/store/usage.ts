@@ -1,12 +1,17 @@
 /**
- * Usage records: one row per request that reached an engine (issue 2, item 8), the input of the
- * ledger that metering builds next (issue 5).
+ * Usage records: one row per request that reached an engine (issue 2, item 8). A metered request's
+ * record is its ledger entry (migration 0004: the ledger carries endpoint, timings and outcome);
+ * `record` writes requests served without metering to `usage_records`. Reads go through the view
+ * `usage_view`, the union of both.
  *
  * Contracts:
  * - Durability: `record` is write-through; its promise resolves after the INSERT has committed
  *   (SQLite autocommit; see dialect.ts for what `synchronous` guarantees). Nothing is buffered.
+ *   Ledger-borne records are durable with their settlement (`billing.commit`).
  * - Idempotency: `request_id` is the primary key and the insert is ON CONFLICT DO NOTHING, so a
  *   replay (a retry after a timeout, a restart re-sending) never double counts. First write wins.
+ *   (A request is recorded either here or in the ledger, never both: the gateway settles metered
+ *   requests and records the others.)
  * - Units: tokens are counts; `ttft_ms`/`duration_ms` are whole milliseconds (rounded).
  */
 import type { Kysely, Selectable } from 'kysely';
@@ -45,7 +50,7 @@ export function createUsageRepository(db: Kysely<Database>, deps: StoreDeps): Us
           param: 'limit',
         });
       }
-      let select = db.selectFrom('usage_records').selectAll();
+      let select = db.selectFrom('usage_view').selectAll();
       if (query.keyId !== undefined) select = select.where('key_id', '=', query.keyId);
       if (query.model !== undefined) select = select.where('model', '=', query.model);
       if (query.from) select = select.where('created_at', '>=', toStoredTime(query.from));
@@ -67,7 +72,7 @@ export function createUsageRepository(db: Kysely<Database>, deps: StoreDeps): Us
         throw new TesseraError('invalid_request', `by must be 'model', 'key' or 'day'.`, { param: 'by' });
       }
       let select = db
-        .selectFrom('usage_records')
+        .selectFrom('usage_view')
         .select((eb) => [
           group.as('grp'),
           eb.fn.countAll().as('requests'),
@@ -100,21 +105,28 @@ export function createUsageRepository(db: Kysely<Database>, deps: StoreDeps): Us
 export function toUsageRow(input: UsageInput, now: () => Date): Selectable<UsageRecordsTable> {
   if (typeof input.requestId !== 'string' || input.requestId.length === 0) invalid('requestId', 'must be a non-empty string');
   if (typeof input.model !== 'string' || input.model.length === 0) invalid('model', 'must be a non-empty string');
-  if (!ENDPOINTS.has(input.endpoint)) invalid('endpoint', `is '${String(input.endpoint)}'`);
-  if (!OUTCOMES.has(input.outcome)) invalid('outcome', `is '${String(input.outcome)}'`);
   return {
     request_id: input.requestId,
     key_id: input.keyId ?? null,
     model: input.model,
-    endpoint: input.endpoint,
     prompt_tokens: tokenCount('promptTokens', input.promptTokens),
     completion_tokens: tokenCount('completionTokens', input.completionTokens),
     cached_prompt_tokens: tokenCount('cachedPromptTokens', input.cachedPromptTokens ?? 0),
+    ...usageColumns(input),
+    created_at: toStoredTime(input.createdAt ?? now()),
+  };
+}
+
+/** The columns a usage record has beyond a ledger entry's (what 0004 added to the ledger), validated. */
+export function usageColumns(input: UsageInput): Pick<UsageRecordsTable, 'endpoint' | 'ttft_ms' | 'duration_ms' | 'outcome' | 'error_code'> {
+  if (!ENDPOINTS.has(input.endpoint)) invalid('endpoint', `is '${String(input.endpoint)}'`);
+  if (!OUTCOMES.has(input.outcome)) invalid('outcome', `is '${String(input.outcome)}'`);
+  return {
+    endpoint: input.endpoint,
     ttft_ms: input.ttftMs === null ? null : milliseconds('ttftMs', input.ttftMs),
     duration_ms: milliseconds('durationMs', input.durationMs),
     outcome: input.outcome,
     error_code: input.errorCode ?? null,
-    created_at: toStoredTime(input.createdAt ?? now()),
   };
 }
 

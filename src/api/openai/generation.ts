@@ -3,6 +3,10 @@
  * proper status (they arrive before the first event), then either streams SSE chunks or collects
  * a single JSON body. A client that disconnects aborts the generation; the stream is still read
  * to its `done` event so usage records what was produced.
+ *
+ * The gateway hands events over in batches (what was ready together, already journaled); each
+ * batch goes out in one socket write (the response is corked while it is written). The request
+ * is settled before the batch with `done` arrives, so the stream's end is written with it.
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { EngineEvent, FinishReason, ToolCall, Usage } from '../../engines/types.js';
@@ -26,7 +30,7 @@ export interface WireFormat {
   body: (collected: Collected) => unknown;
 }
 
-export type OpenStream = (signal: AbortSignal) => AsyncIterator<EngineEvent>;
+export type OpenStream = (signal: AbortSignal) => AsyncIterator<EngineEvent[]>;
 
 export function abortOnDisconnect(reply: FastifyReply): AbortController {
   const controller = new AbortController();
@@ -52,42 +56,67 @@ export async function respondWithGeneration(
   if (!options.stream) {
     const collected: Collected = { text: '', toolCalls: [], finishReason: 'stop', usage: { promptTokens: 0, completionTokens: 0 } };
     for (let step = first; !step.done; step = await events.next()) {
-      const event = step.value;
-      if (event.type === 'text') collected.text += event.text;
-      else if (event.type === 'tool_calls') collected.toolCalls.push(...event.calls);
-      else {
-        collected.finishReason = event.finishReason;
-        collected.usage = event.usage;
+      for (const event of step.value) {
+        if (event.type === 'text') collected.text += event.text;
+        else if (event.type === 'tool_calls') collected.toolCalls.push(...event.calls);
+        else {
+          collected.finishReason = event.finishReason;
+          collected.usage = event.usage;
+        }
       }
     }
     return reply.header('x-request-id', options.requestId).send(wire.body(collected));
   }
 
   reply.hijack();
-  const sse = new SseStream(reply.raw, { 'x-request-id': options.requestId });
+  const res = reply.raw;
+  // Corked while a batch is written, so it leaves in one write; the headers and the opening
+  // chunk go out with the first batch.
+  res.cork();
+  let corked = true;
+  const sse = new SseStream(res, { 'x-request-id': options.requestId });
   try {
-    if (wire.opening) await sse.send(wire.opening());
+    const writes: Array<Promise<void>> = [];
+    if (wire.opening) writes.push(sse.send(wire.opening()));
     for (let step = first; !step.done; step = await events.next()) {
-      const event = step.value;
-      // After a disconnect keep draining (the engine stops soon) but write nothing.
-      if (sse.closed) continue;
-      if (event.type === 'text') await sse.send(wire.textChunk(event.text));
-      else if (event.type === 'tool_calls' && wire.toolCallsChunk) await sse.send(wire.toolCallsChunk(event.calls));
-      else if (event.type === 'done') {
-        await sse.send(wire.closingChunk(event.finishReason));
-        if (options.includeUsage) await sse.send(wire.usageChunk(event.usage));
+      if (!corked) res.cork();
+      corked = true;
+      let ended = false;
+      for (const event of step.value) {
+        // After a disconnect keep draining (the engine stops soon) but write nothing.
+        if (sse.closed) continue;
+        if (event.type === 'text') writes.push(sse.send(wire.textChunk(event.text)));
+        else if (event.type === 'tool_calls' && wire.toolCallsChunk) writes.push(sse.send(wire.toolCallsChunk(event.calls)));
+        else if (event.type === 'done') {
+          writes.push(sse.send(wire.closingChunk(event.finishReason)));
+          if (options.includeUsage) writes.push(sse.send(wire.usageChunk(event.usage)));
+          // Settled before `done` was handed over: the stream may end in the same write.
+          writes.push(sse.end());
+          ended = true;
+        }
       }
+      // A send writes at once and waits only for back-pressure, which needs the socket uncorked.
+      // `end()` writes its last chunk a few microtasks later: uncork after it.
+      if (ended) process.nextTick(() => res.uncork());
+      else res.uncork();
+      corked = false;
+      await Promise.all(writes);
+      writes.length = 0;
     }
+    if (corked) res.uncork();
+    corked = false;
+    await Promise.all(writes);
     await sse.end();
   } catch (err) {
     // Headers are gone: the only honest signal left is an error event, then closing the stream.
+    if (corked) res.uncork();
     request.log.warn({ err }, 'stream failed after headers were sent');
     const payload =
       err && typeof err === 'object' && 'toJSON' in err && typeof err.toJSON === 'function'
         ? err.toJSON()
         : { error: { message: 'Internal error.', type: 'server_error', param: null, code: 'internal_error' } };
     await sse.send(payload);
-    reply.raw.end();
+    res.end();
   }
   return reply;
 }

@@ -4,7 +4,7 @@
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { TesseraError } from '../../core/errors.js';
-import { newId } from '../../core/ids.js';
+import { newTimeOrderedId } from '../../core/ids.js';
 import type { EngineInfo, ToolCall } from '../../engines/types.js';
 import type { Endpoint, Gateway, ModelRouter, RequestContext } from '../../gateway/index.js';
 import { promptTokensUpperBound } from './token-bound.js';
@@ -60,7 +60,7 @@ export function registerOpenAIRoutes(app: FastifyInstance, deps: OpenAIRoutesDep
     const body = parseBody(chatCompletionRequest, request.body);
     const chatRequest = toChatRequest(body);
     const engine = gateway.admit(body.model);
-    const id = newId('chatcmpl');
+    const id = newTimeOrderedId('chatcmpl');
     const created = nowSeconds();
     const base = { id, object: 'chat.completion.chunk' as const, created, model: body.model };
     const chunk = (delta: object, finish: string | null) => ({
@@ -112,7 +112,7 @@ export function registerOpenAIRoutes(app: FastifyInstance, deps: OpenAIRoutesDep
     const body = parseBody(completionRequest, request.body);
     const completion = toCompletionRequest(body);
     const engine = gateway.admit(body.model);
-    const id = newId('cmpl');
+    const id = newTimeOrderedId('cmpl');
     const created = nowSeconds();
     const base = { id, object: 'text_completion' as const, created, model: body.model };
     const chunk = (text: string, finish: string | null) => ({
@@ -146,7 +146,7 @@ export function registerOpenAIRoutes(app: FastifyInstance, deps: OpenAIRoutesDep
       throw new TesseraError('unsupported_feature', `Model '${body.model}' does not serve embeddings.`, { param: 'model' });
     }
     const input = typeof body.input === 'string' ? [body.input] : body.input;
-    const id = newId('emb');
+    const id = newTimeOrderedId('emb');
     const controller = new AbortController();
     reply.raw.once('close', () => controller.abort());
     const ctx = context(request, id, body.model, 'embedding', { promptTokensMax: promptTokensUpperBound({ input }), maxTokens: 0, streamed: false });

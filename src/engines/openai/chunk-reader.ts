@@ -8,7 +8,7 @@
 import type { EngineEvent, FinishReason, ToolCall, Usage } from '../types.js';
 import { inBandError } from './upstream-errors.js';
 
-interface UpstreamChunk {
+export interface UpstreamChunk {
   error?: unknown;
   choices?: Array<{
     text?: string | null;
@@ -29,9 +29,12 @@ export class ChunkReader {
   readonly #calls = new Map<number, ToolCall>();
   #callsSent = false;
 
-  /** Events for one SSE `data` payload (already known not to be `[DONE]`). Throws in-band errors. */
-  read(data: string): EngineEvent[] {
-    const chunk = JSON.parse(data) as UpstreamChunk;
+  /**
+   * Events for one SSE `data` payload (already known not to be `[DONE]`), or for a chunk already
+   * parsed (a non-streamed reply, `replyAsChunk`). Throws in-band errors.
+   */
+  read(data: string | UpstreamChunk): EngineEvent[] {
+    const chunk = typeof data === 'string' ? (JSON.parse(data) as UpstreamChunk) : data;
     if (chunk.error !== undefined) throw inBandError(chunk.error);
     if (chunk.usage && typeof chunk.usage.prompt_tokens === 'number') {
       const cached = chunk.usage.prompt_tokens_details?.cached_tokens;
@@ -99,11 +102,11 @@ interface UpstreamReply {
 /**
  * A non-streamed reply (`chat.completion` or `text_completion` JSON) as the one chunk a stream
  * would have carried, so both paths go through the same reader: message → delta, each tool call
- * with its index.
+ * with its index. Handed to the reader as an object (no second JSON round trip).
  */
-export function replyAsChunk(text: string): string {
+export function replyAsChunk(text: string): UpstreamChunk {
   const reply = JSON.parse(text) as UpstreamReply;
-  if (reply.error !== undefined) return text;
+  if (reply.error !== undefined) return { error: reply.error };
   const choice = reply.choices?.[0];
   const message = choice?.message;
   const chunk: UpstreamChunk = {
@@ -117,5 +120,5 @@ export function replyAsChunk(text: string): string {
         }]
       : [],
   };
-  return JSON.stringify(chunk);
+  return chunk;
 }

@@ -14,9 +14,9 @@
 import { Agent, request, type Dispatcher } from 'undici';
 import { TesseraError, isTesseraError } from '../../core/errors.js';
 import type { ChatRequest, CompletionRequest, Engine, EngineCapabilities, EngineEvent, EmbeddingResult } from '../types.js';
-import { ChunkReader, replyAsChunk } from './chunk-reader.js';
+import { ChunkReader, replyAsChunk, type UpstreamChunk } from './chunk-reader.js';
 import { chatBody, chatPromptText, completionBody, estimateTokens } from './request-body.js';
-import { parseSse } from './sse-parse.js';
+import { parseSseBatches } from './sse-parse.js';
 import { SlotQueue } from './slot-queue.js';
 import { upstreamConnectionError, upstreamStatusError } from './upstream-errors.js';
 
@@ -43,9 +43,8 @@ const DEFAULT_CONTEXT_LENGTH = 8192;
 const DISCOVERY_TIMEOUT_MS = 5000;
 
 /** A non-streamed reply as the payloads a stream would have carried (one chunk, then [DONE]). */
-async function* singleReply(response: Dispatcher.ResponseData): AsyncGenerator<string> {
-  yield replyAsChunk(await response.body.text());
-  yield '[DONE]';
+async function* singleReply(response: Dispatcher.ResponseData): AsyncGenerator<Array<string | UpstreamChunk>> {
+  yield [replyAsChunk(await response.body.text()), '[DONE]'];
 }
 
 function headerValue(value: string | string[] | undefined): string | undefined {
@@ -54,7 +53,11 @@ function headerValue(value: string | string[] | undefined): string | undefined {
 
 export async function createOpenAIUpstreamEngine(options: OpenAIUpstreamEngineOptions): Promise<Engine> {
   const base = options.baseUrl.replace(/\/+$/, '');
-  const host = new URL(base).host;
+  const baseUrl = new URL(base);
+  const host = baseUrl.host;
+  // Origin and path prefix parsed once: requests go straight to the dispatcher (no URL per request).
+  const origin = baseUrl.origin;
+  const pathPrefix = baseUrl.pathname.replace(/\/+$/, '');
   const model = options.upstreamModel ?? options.name;
   const queue = new SlotQueue(options.slots ?? 64);
   // Connections for every slot plus a few for embeddings and discovery, so a full queue of
@@ -68,7 +71,7 @@ export async function createOpenAIUpstreamEngine(options: OpenAIUpstreamEngineOp
   let closing: Promise<void> | undefined;
 
   function post(path: string, body: unknown, signal: AbortSignal): Promise<Dispatcher.ResponseData> {
-    return request(`${base}${path}`, { method: 'POST', headers, body: JSON.stringify(body), signal, dispatcher });
+    return dispatcher.request({ origin, path: `${pathPrefix}${path}`, method: 'POST', headers, body: JSON.stringify(body), signal });
   }
 
   function refuseIfClosed(): void {
@@ -116,16 +119,18 @@ export async function createOpenAIUpstreamEngine(options: OpenAIUpstreamEngineOp
       try {
         const single = body.stream === false;
         // After [DONE] the body is still read to its end so the connection goes back to the pool.
-        for await (const data of response ? (single ? singleReply(response) : parseSse(response.body)) : []) {
-          if (signal.aborted) break;
-          if (data === '[DONE]') sawDone = true;
-          if (sawDone) continue;
-          for (const event of reader.read(data)) {
-            yield event;
-            // The consumer may have aborted while we were suspended in `yield`.
-            if (signal.aborted) break;
+        // Payloads come in the groups one network read completed.
+        reading: for await (const payloads of response ? (single ? singleReply(response) : parseSseBatches(response.body)) : []) {
+          for (const data of payloads) {
+            if (signal.aborted) break reading;
+            if (data === '[DONE]') sawDone = true;
+            if (sawDone) continue;
+            for (const event of reader.read(data)) {
+              yield event;
+              // The consumer may have aborted while we were suspended in `yield`.
+              if (signal.aborted) break reading;
+            }
           }
-          if (signal.aborted) break;
         }
       } catch (err) {
         if (!signal.aborted) throw isTesseraError(err) ? err : upstreamConnectionError(host, err, reader.contentChunks);

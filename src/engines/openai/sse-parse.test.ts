@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ChunkReader } from './chunk-reader.js';
-import { parseSse } from './sse-parse.js';
+import { parseSse, parseSseBatches } from './sse-parse.js';
 import { upstreamMessage } from './upstream-errors.js';
 
 async function parse(chunks: Array<string | Uint8Array>): Promise<string[]> {
@@ -24,6 +24,17 @@ describe('parseSse', () => {
   it('decodes UTF-8 split between chunks and delivers a last event without its blank line', async () => {
     const bytes = new TextEncoder().encode('data: héllo\n\ndata: [DONE]');
     assert.deepEqual(await parse([bytes.slice(0, 8), bytes.slice(8)]), ['héllo', '[DONE]']);
+  });
+});
+
+describe('parseSseBatches', () => {
+  it('groups the events each network chunk completed, the same events parseSse gives', async () => {
+    const groups: string[][] = [];
+    const chunks = ['data: a\n\ndata: b\n\nda', 'ta: c\n', '\ndata: [DONE]'];
+    for await (const group of parseSseBatches((async function* () {
+      yield* chunks;
+    })())) groups.push(group);
+    assert.deepEqual(groups, [['a', 'b'], ['c'], ['[DONE]']]);
   });
 });
 

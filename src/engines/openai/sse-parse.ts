@@ -3,57 +3,90 @@
  * with \n, \r\n or \r (also split across network chunks); several `data:` lines of one event are
  * joined with \n; a blank line ends the event; comments (`:`) and other fields are ignored. A
  * last event without its blank line is still delivered (some upstreams close right after it).
+ *
+ * `SseDecoder` is the synchronous core: a network chunk in, the events it completes out (no
+ * generator step per line or event, which counts when an upstream sends a whole reply at once).
  */
-export async function* parseSse(chunks: AsyncIterable<Uint8Array | string>): AsyncGenerator<string> {
-  const decoder = new TextDecoder();
-  let buffer = '';
-  let data: string[] = [];
-  // A chunk ending in \r may be the first half of \r\n; the \n must then not end another line.
-  let skipLeadingNewline = false;
+export class SseDecoder {
+  readonly #decoder = new TextDecoder();
+  #buffer = '';
+  #data: string[] = [];
+  /** A chunk ending in \r may be the first half of \r\n; the \n must then not end another line. */
+  #skipLeadingNewline = false;
 
-  function* takeLines(): Generator<string> {
+  /** The events completed by `chunk`. */
+  push(chunk: Uint8Array | string): string[] {
+    this.#buffer += typeof chunk === 'string' ? chunk : this.#decoder.decode(chunk, { stream: true });
+    const out: string[] = [];
+    this.#takeLines(out);
+    return out;
+  }
+
+  /** The events left when the stream ends (a last line or event without its terminator). */
+  end(): string[] {
+    this.#buffer += this.#decoder.decode();
+    const out: string[] = [];
+    this.#takeLines(out);
+    if (this.#buffer !== '') this.#onLine(this.#buffer, out);
+    this.#buffer = '';
+    if (this.#data.length > 0) out.push(this.#data.join('\n'));
+    this.#data = [];
+    return out;
+  }
+
+  #takeLines(out: string[]): void {
+    const buffer = this.#buffer;
     let start = 0;
     for (let i = 0; i < buffer.length; i++) {
       const ch = buffer.charCodeAt(i);
-      if (ch === 10 && skipLeadingNewline && i === start) {
+      if (ch === 10 && this.#skipLeadingNewline && i === start) {
         start = i + 1;
-        skipLeadingNewline = false;
+        this.#skipLeadingNewline = false;
         continue;
       }
-      skipLeadingNewline = false;
+      this.#skipLeadingNewline = false;
       if (ch !== 10 && ch !== 13) continue;
-      yield buffer.slice(start, i);
+      this.#onLine(buffer.slice(start, i), out);
       if (ch === 13) {
         if (i + 1 < buffer.length) {
           if (buffer.charCodeAt(i + 1) === 10) i += 1;
-        } else skipLeadingNewline = true;
+        } else this.#skipLeadingNewline = true;
       }
       start = i + 1;
     }
-    buffer = buffer.slice(start);
+    this.#buffer = start === 0 ? buffer : buffer.slice(start);
   }
 
-  function* onLine(line: string): Generator<string> {
+  #onLine(line: string, out: string[]): void {
     if (line === '') {
-      if (data.length > 0) yield data.join('\n');
-      data = [];
+      if (this.#data.length > 0) out.push(this.#data.length === 1 ? this.#data[0] : this.#data.join('\n'));
+      this.#data = [];
       return;
     }
-    if (line.startsWith(':')) return;
+    if (line.charCodeAt(0) === 58 /* : */) return;
     const colon = line.indexOf(':');
     const field = colon < 0 ? line : line.slice(0, colon);
     if (field !== 'data') return;
     let value = colon < 0 ? '' : line.slice(colon + 1);
-    if (value.startsWith(' ')) value = value.slice(1);
-    data.push(value);
+    if (value.charCodeAt(0) === 32 /* space */) value = value.slice(1);
+    this.#data.push(value);
   }
+}
 
+/** The events of a whole stream, one `data` at a time. */
+export async function* parseSse(chunks: AsyncIterable<Uint8Array | string>): AsyncGenerator<string> {
+  const decoder = new SseDecoder();
+  for await (const chunk of chunks) yield* decoder.push(chunk);
+  yield* decoder.end();
+}
+
+/** The events of a whole stream, in the groups each network chunk completed. */
+export async function* parseSseBatches(chunks: AsyncIterable<Uint8Array | string>): AsyncGenerator<string[]> {
+  const decoder = new SseDecoder();
   for await (const chunk of chunks) {
-    buffer += typeof chunk === 'string' ? chunk : decoder.decode(chunk, { stream: true });
-    for (const line of takeLines()) yield* onLine(line);
+    const events = decoder.push(chunk);
+    if (events.length > 0) yield events;
   }
-  buffer += decoder.decode();
-  for (const line of takeLines()) yield* onLine(line);
-  if (buffer !== '') yield* onLine(buffer);
-  if (data.length > 0) yield data.join('\n');
+  const last = decoder.end();
+  if (last.length > 0) yield last;
 }
