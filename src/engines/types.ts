@@ -128,6 +128,8 @@ export interface EngineStats {
   queued: number;
   /** Sequences the engine can decode together. */
   slots: number;
+  /** Engines with a decode loop of their own: its steps and where its time went, in ms. */
+  decodeLoop?: { steps: number; decodeMs: number; sampleMs: number; busyMs: number };
 }
 
 export type EngineKind = 'llama' | 'openai' | 'fake';

@@ -61,6 +61,11 @@ export interface NativeDecoderInfo {
   sequences: number;
   vocabulary: number;
   trainContextSize: number;
+  /** Decode steps so far, and the decode thread's time: in llama_decode, sampling, and busy in all. */
+  steps: number;
+  decodeMs: number;
+  sampleMs: number;
+  busyMs: number;
 }
 
 export interface NativeDecoderHandle {

@@ -34,7 +34,17 @@ export class NativeDecoder {
   private nextId = 1;
   private closed = false;
 
-  private constructor(private readonly handle: NativeDecoderHandle, readonly info: NativeDecoderInfo) {}
+  private last: NativeDecoderInfo;
+
+  private constructor(private readonly handle: NativeDecoderHandle) {
+    this.last = handle.info();
+  }
+
+  /** Sizes and the decode thread's counters, read now (the last reading once closed). */
+  get info(): NativeDecoderInfo {
+    if (!this.closed) this.last = this.handle.info();
+    return this.last;
+  }
 
   static async open(addon: NativeAddon, options: NativeDecoderOptions): Promise<NativeDecoder> {
     // Events can only arrive once a request is started, i.e. after `open` has returned.
@@ -46,7 +56,7 @@ export class NativeDecoder {
       handle.close();
       throw new TesseraError('invalid_gguf', `llama.cpp could not load ${options.modelPath}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
     }
-    ready.decoder = new NativeDecoder(handle, handle.info());
+    ready.decoder = new NativeDecoder(handle);
     return ready.decoder;
   }
 

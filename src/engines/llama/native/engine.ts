@@ -106,7 +106,10 @@ export async function createNativeEngine(addon: NativeAddon, loaded: LoadedModel
       if (closing.signal.aborted) throw new TesseraError('model_not_ready', 'The model has been unloaded.');
       return (await getFallback()).embed(input, signal);
     },
-    stats: () => ({ active: pool.active, queued: pool.queued, slots: pool.slots }),
+    stats: () => {
+      const { steps, decodeMs, sampleMs, busyMs } = decoder.info;
+      return { active: pool.active, queued: pool.queued, slots: pool.slots, decodeLoop: { steps, decodeMs, sampleMs, busyMs } };
+    },
     close() {
       closed ??= (async () => {
         closing.abort(new TesseraError('model_not_ready', 'The model has been unloaded.'));
