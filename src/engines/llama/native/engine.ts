@@ -56,7 +56,9 @@ export async function createNativeEngine(addon: NativeAddon, loaded: LoadedModel
     batchSize: options.batchSize ?? 512,
     gpuLayers: options.gpuLayers,
     flashAttention: 'auto',
-    unifiedKv: options.parallel > 1,
+    // Each sequence in its own KV cells: attention then reads a sequence's own tokens only. One
+    // unified buffer made decode steps ~20 % slower at 16 streams (bench/RESULTS.md).
+    unifiedKv: false,
   });
   const pool = createSlotPool(options.parallel, { prefixReuse: options.prefixReuse ?? true });
   const closing = new AbortController();
