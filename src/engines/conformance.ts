@@ -233,7 +233,7 @@ export function runEngineConformance(name: string, makeEngine: MakeEngine, caps:
       // Each holder has read one event, so it holds a slot until it is aborted and drained
       // (greedy: a long reply, where a sampled one may end early).
       const iterators = holders.map((h, i) =>
-        engine.chat({ messages: user(`Hold slot ${i}`), sampling: { maxTokens: 256, temperature: 0 } }, h.signal)[Symbol.asyncIterator](),
+        engine.chat({ messages: user(`Hold slot ${i}`), sampling: { maxTokens: 1000, temperature: 0 } }, h.signal)[Symbol.asyncIterator](),
       );
       await Promise.all(iterators.map((it) => it.next()));
       const waiter = new AbortController();

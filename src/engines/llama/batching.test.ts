@@ -98,10 +98,16 @@ describe('llama engine: batching and lifecycle', () => {
   });
 
   it('ends running and queued requests with abort on close, and refuses new ones', async () => {
-    const closing = await makeEngine(model.path, { contextSize: 256, parallel: 1 });
-    const first = collect(closing.chat(long(1), noAbort()));
-    const second = collect(closing.chat(long(2), noAbort()));
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    const closing = await makeEngine(model.path, { contextSize: 2048, parallel: 1 });
+    // Close while the first is surely mid-stream (it has sent text, and has 1,500 tokens to go)
+    // and the second waits for its sequence.
+    let firstText!: () => void;
+    const firstStarted = new Promise<void>((resolve) => (firstText = resolve));
+    const longer = (seed: number): ChatRequest => ({ ...long(seed), sampling: { ...long(seed).sampling, maxTokens: 1500 } });
+    const first = collect(closing.chat(longer(1), noAbort()), (event) => event.type === 'text' && firstText());
+    const second = collect(closing.chat(longer(2), noAbort()));
+    await firstStarted;
+    assert.equal(closing.stats().queued, 1);
     await Promise.all([closing.close(), closing.close()]);
     assert.equal((await first).done.finishReason, 'abort');
     assert.equal((await second).done.finishReason, 'abort');
