@@ -129,7 +129,7 @@ export interface EngineStats {
   /** Sequences the engine can decode together. */
   slots: number;
   /** Engines with a decode loop of their own: its steps and where its time went, in ms. */
-  decodeLoop?: { steps: number; decodeMs: number; sampleMs: number; busyMs: number };
+  decodeLoop?: { steps: number; decodeMs: number; sampleMs: number; busyMs: number; graphsReused: number };
 }
 
 export type EngineKind = 'llama' | 'openai' | 'fake';

@@ -66,6 +66,8 @@ export interface NativeDecoderInfo {
   decodeMs: number;
   sampleMs: number;
   busyMs: number;
+  /** Decode steps that reused llama.cpp's previous compute graph. */
+  graphsReused: number;
 }
 
 export interface NativeDecoderHandle {

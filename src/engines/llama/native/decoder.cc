@@ -155,7 +155,7 @@ class Decoder : public Napi::ObjectWrap<Decoder> {
     // much faster with many streams. Each sequence is still held to ctxPerSeq tokens here, so the
     // sequences together never need more than the nSeq x ctxPerSeq cells allocated.
     cp.kv_unified = unifiedKv_;
-    cp.no_perf = true;
+    cp.no_perf = false;  // keeps llama.cpp's counters (graph reuse) for info()
     cp.flash_attn_type = flashAttention_ == "on" ? LLAMA_FLASH_ATTN_TYPE_ENABLED
                         : flashAttention_ == "off" ? LLAMA_FLASH_ATTN_TYPE_DISABLED
                         : LLAMA_FLASH_ATTN_TYPE_AUTO;
@@ -240,6 +240,7 @@ class Decoder : public Napi::ObjectWrap<Decoder> {
     o.Set("decodeMs", static_cast<double>(decodeNs_.load()) / 1e6);
     o.Set("sampleMs", static_cast<double>(sampleNs_.load()) / 1e6);
     o.Set("busyMs", static_cast<double>(busyNs_.load()) / 1e6);
+    o.Set("graphsReused", llama_perf_context(ctx_).n_reused);
     return o;
   }
 

@@ -109,8 +109,8 @@ export async function createNativeEngine(addon: NativeAddon, loaded: LoadedModel
       return (await getFallback()).embed(input, signal);
     },
     stats: () => {
-      const { steps, decodeMs, sampleMs, busyMs } = decoder.info;
-      return { active: pool.active, queued: pool.queued, slots: pool.slots, decodeLoop: { steps, decodeMs, sampleMs, busyMs } };
+      const { steps, decodeMs, sampleMs, busyMs, graphsReused } = decoder.info;
+      return { active: pool.active, queued: pool.queued, slots: pool.slots, decodeLoop: { steps, decodeMs, sampleMs, busyMs, graphsReused } };
     },
     close() {
       closed ??= (async () => {
