@@ -6,6 +6,7 @@ import type { ApiKey, AuditEntry, List, Tenant } from '../api/types';
 import { useSession } from '../auth/session';
 import { dateTime } from '../format';
 import { Notice } from '../ui/Notice';
+import { TenantSelect } from '../ui/TenantSelect';
 import { useAsync } from '../ui/useAsync';
 import { changes, changeText } from './auditSummary';
 import './admin.css';
@@ -49,17 +50,7 @@ export function AuditPage() {
         {role === 'admin' ? 'Every admin action, newest first.' : 'Admin actions on your tenant, by your administrators and the platform’s, newest first.'}
       </p>
       {role === 'admin' && (
-        <label className="inline">
-          Tenant
-          <select aria-label="Tenant filter" value={tenant} onChange={(e) => setTenant(e.target.value)}>
-            <option value="">All tenants</option>
-            {(tenants.data ?? []).map((t) => (
-              <option key={t.id} value={t.id}>
-                {t.name}
-              </option>
-            ))}
-          </select>
-        </label>
+        <TenantSelect tenants={tenants.data} value={tenant} onChange={setTenant} />
       )}
       {entries.error && <Notice kind="error">{entries.error}</Notice>}
       {entries.loading && !entries.data && <p className="muted">Loading…</p>}

@@ -4,6 +4,7 @@ import type { ApiKey, List, Tenant } from '../api/types';
 import { useSession } from '../auth/session';
 import { dateTime } from '../format';
 import { Notice } from '../ui/Notice';
+import { TenantSelect } from '../ui/TenantSelect';
 import { useAsync } from '../ui/useAsync';
 import { CreateKeyForm } from './CreateKeyForm';
 
@@ -25,17 +26,7 @@ export function KeysPage() {
     <div className="page">
       <h1>Keys</h1>
       {role === 'admin' && (
-        <label className="inline">
-          Tenant
-          <select aria-label="Tenant filter" value={tenant} onChange={(e) => setTenant(e.target.value)}>
-            <option value="">All tenants</option>
-            {(tenants.data ?? []).map((t) => (
-              <option key={t.id} value={t.id}>
-                {t.name}
-              </option>
-            ))}
-          </select>
-        </label>
+        <TenantSelect tenants={tenants.data} value={tenant} onChange={setTenant} />
       )}
       {(keys.error || error) && <Notice kind="error">{keys.error ?? error}</Notice>}
       <div className="table-scroll">

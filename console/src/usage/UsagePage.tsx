@@ -5,6 +5,7 @@ import type { ApiKey, List, Tenant, UsageBy, UsageRow } from '../api/types';
 import { useSession } from '../auth/session';
 import { count, money } from '../format';
 import { Notice } from '../ui/Notice';
+import { TenantSelect } from '../ui/TenantSelect';
 import { useAsync } from '../ui/useAsync';
 import { BarChart } from './BarChart';
 import { downloadCsv } from './download';
@@ -33,17 +34,7 @@ export function UsagePage() {
       <h1>Usage & bills</h1>
       <form className="filters" onSubmit={(e) => e.preventDefault()}>
         {role === 'admin' && (
-          <label>
-            Tenant
-            <select aria-label="Tenant" value={tenant} onChange={(e) => setTenant(e.target.value)}>
-              <option value="">All tenants</option>
-              {(tenants.data ?? []).map((t) => (
-                <option key={t.id} value={t.id}>
-                  {t.name}
-                </option>
-              ))}
-            </select>
-          </label>
+          <TenantSelect tenants={tenants.data} value={tenant} onChange={setTenant} ariaLabel="Tenant" className="" />
         )}
         <label>
           From
