@@ -1,24 +1,11 @@
 // Two lines over time in plain SVG (like usage/BarChart): CPU % on the left axis (0–100, or more
 // when oversubscribed) and memory used as a share of the node's memory, drawn at the real width.
-import { useEffect, useRef, useState, type RefObject } from 'react';
+import { useWidth } from '../ui/useWidth';
 import type { FleetNode } from '../api/types';
 import { bytes } from '../models/bytes';
 
 const HEIGHT = 200;
 const PAD = { top: 12, right: 56, bottom: 28, left: 44 };
-
-function useWidth<T extends HTMLElement>(): [RefObject<T | null>, number] {
-  const ref = useRef<T>(null);
-  const [width, setWidth] = useState(0);
-  useEffect(() => {
-    const element = ref.current;
-    if (!element) return;
-    const observer = new ResizeObserver(([entry]) => setWidth(Math.floor(entry.contentRect.width)));
-    observer.observe(element);
-    return () => observer.disconnect();
-  }, []);
-  return [ref, width];
-}
 
 const time = (iso: string) => new Date(iso).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
 

@@ -1,6 +1,6 @@
 // A bar chart in plain SVG (no chart library): bars, four grid lines, labels thinned to fit.
 // Drawn at the container's real pixel width so text stays legible at phone width.
-import { useEffect, useRef, useState, type RefObject } from 'react';
+import { useWidth } from '../ui/useWidth';
 
 export interface Bar {
   label: string;
@@ -9,19 +9,6 @@ export interface Bar {
 
 const HEIGHT = 220;
 const PAD = { top: 12, right: 8, bottom: 40, left: 64 };
-
-function useWidth<T extends HTMLElement>(): [RefObject<T | null>, number] {
-  const ref = useRef<T>(null);
-  const [width, setWidth] = useState(0);
-  useEffect(() => {
-    const element = ref.current;
-    if (!element) return;
-    const observer = new ResizeObserver(([entry]) => setWidth(Math.floor(entry.contentRect.width)));
-    observer.observe(element);
-    return () => observer.disconnect();
-  }, []);
-  return [ref, width];
-}
 
 /** Rounds the axis top up to 1, 2 or 5 × a power of ten. */
 function niceMax(max: number): number {

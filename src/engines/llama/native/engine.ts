@@ -221,8 +221,6 @@ function finishReasonOf(finish: NativeFinish): FinishReason {
   }
 }
 
-const PENALTY_WINDOW_TOKENS = 256;
-
 function toNativeSampling(s: LlamaSamplingOptions, grammar?: string): NativeSampling {
   return {
     temperature: s.temperature,
@@ -232,7 +230,8 @@ function toNativeSampling(s: LlamaSamplingOptions, grammar?: string): NativeSamp
     maxTokens: s.maxTokens,
     presencePenalty: s.repeatPenalty === false ? 0 : s.repeatPenalty.presencePenalty,
     frequencyPenalty: s.repeatPenalty === false ? 0 : s.repeatPenalty.frequencyPenalty,
-    penaltyWindow: s.repeatPenalty === false ? PENALTY_WINDOW_TOKENS : s.repeatPenalty.lastTokens,
+    // Read by the loop only when a penalty is set.
+    penaltyWindow: s.repeatPenalty === false ? 0 : s.repeatPenalty.lastTokens,
     ...(grammar ? { grammar } : {}),
   };
 }
