@@ -13,15 +13,12 @@
  *   closes; the caller then ends its stream with `abort`.
  */
 import type { LlamaContextSequence } from 'node-llama-cpp';
+import { WaitQueue } from './wait-queue.js';
 
 export interface SequenceLease {
   readonly sequence: LlamaContextSequence;
   /** Clears the sequence's state and hands it to the next waiter. Call exactly once. */
   release(): Promise<void>;
-}
-
-interface Waiter {
-  grant(sequence: LlamaContextSequence | null): void;
 }
 
 export interface SequencePool {
@@ -39,7 +36,7 @@ export function createSequencePool(
   onClearError: (err: unknown) => void,
 ): SequencePool {
   const free = [...sequences];
-  const waiters: Waiter[] = [];
+  const waiters = new WaitQueue<SequenceLease>();
   let closed = false;
 
   const lease = (sequence: LlamaContextSequence): SequenceLease => {
@@ -55,7 +52,7 @@ export function createSequencePool(
           onClearError(err);
         }
         const next = waiters.shift();
-        if (next && !closed) next.grant(sequence);
+        if (next && !closed) next.grant(lease(sequence));
         else free.push(sequence);
       },
     };
@@ -66,21 +63,7 @@ export function createSequencePool(
       if (closed || signal.aborted) return Promise.resolve(null);
       const sequence = free.shift();
       if (sequence) return Promise.resolve(lease(sequence));
-      return new Promise((resolve) => {
-        const onAbort = (): void => {
-          const index = waiters.indexOf(waiter);
-          if (index >= 0) waiters.splice(index, 1);
-          resolve(null);
-        };
-        const waiter: Waiter = {
-          grant(granted) {
-            signal.removeEventListener('abort', onAbort);
-            resolve(granted ? lease(granted) : null);
-          },
-        };
-        signal.addEventListener('abort', onAbort, { once: true });
-        waiters.push(waiter);
-      });
+      return waiters.wait(signal, undefined);
     },
     get active() {
       return sequences.length - free.length;
@@ -93,7 +76,7 @@ export function createSequencePool(
     },
     close() {
       closed = true;
-      for (const waiter of waiters.splice(0)) waiter.grant(null);
+      waiters.closeAll();
     },
   };
 }

@@ -12,6 +12,7 @@
  * - `acquire` resolves `null` (never rejects) when its signal aborts while waiting or the pool
  *   closes.
  */
+import { WaitQueue } from '../wait-queue.js';
 
 export interface SlotLease {
   readonly slot: number;
@@ -22,11 +23,6 @@ export interface SlotLease {
    * tokens, in order), or null when unknown (after an error): the next user starts from scratch.
    */
   release(cached: ArrayLike<number> | null): void;
-}
-
-interface Waiter {
-  prompt: ArrayLike<number>;
-  grant(lease: SlotLease | null): void;
 }
 
 interface SlotState {
@@ -45,7 +41,7 @@ export interface SlotPool {
 
 export function createSlotPool(slots: number, options: { prefixReuse: boolean } = { prefixReuse: true }): SlotPool {
   const free: SlotState[] = Array.from({ length: slots }, (_, index) => ({ index, cached: [], lastUsed: 0 }));
-  const waiters: Waiter[] = [];
+  const waiters = new WaitQueue<SlotLease, ArrayLike<number>>();
   let clock = 0;
   let closed = false;
 
@@ -72,7 +68,7 @@ export function createSlotPool(slots: number, options: { prefixReuse: boolean } 
         state.lastUsed = ++clock;
         free.push(state);
         const next = waiters.shift();
-        if (next && !closed) next.grant(take(next.prompt));
+        if (next && !closed) next.grant(take(next.data));
       },
     };
   };
@@ -81,22 +77,7 @@ export function createSlotPool(slots: number, options: { prefixReuse: boolean } 
     acquire(prompt, signal) {
       if (closed || signal.aborted) return Promise.resolve(null);
       if (free.length > 0 && waiters.length === 0) return Promise.resolve(take(prompt));
-      return new Promise((resolve) => {
-        const onAbort = (): void => {
-          const index = waiters.indexOf(waiter);
-          if (index >= 0) waiters.splice(index, 1);
-          resolve(null);
-        };
-        const waiter: Waiter = {
-          prompt,
-          grant(lease) {
-            signal.removeEventListener('abort', onAbort);
-            resolve(lease);
-          },
-        };
-        signal.addEventListener('abort', onAbort, { once: true });
-        waiters.push(waiter);
-      });
+      return waiters.wait(signal, prompt);
     },
     get active() {
       return slots - free.length;
@@ -109,7 +90,7 @@ export function createSlotPool(slots: number, options: { prefixReuse: boolean } 
     },
     close() {
       closed = true;
-      for (const waiter of waiters.splice(0)) waiter.grant(null);
+      waiters.closeAll();
     },
   };
 }
