@@ -4,6 +4,10 @@
  * while a commit is running and go to the store together in the next transaction; each caller's
  * promise resolves only once its operation is committed. So writes are batched for speed, yet nothing is acknowledged (no token is sent to
  * a client, no response returned) before it is durable.
+ *
+ * A batch waits for the end of the event loop's turn (setImmediate) so that every request ready in
+ * it can join — unless no other metered request is in flight: then nobody can join, and the commit
+ * starts at once instead of costing the lone request a turn of the loop.
  */
 import type { BillingBatch, InflightRecord, LedgerInput, Store, UsageInput } from '../store/index.js';
 
@@ -17,11 +21,18 @@ export class Journal {
   #waiters: Array<{ resolve: () => void; reject: (err: unknown) => void }> = [];
   #running: Promise<void> | null = null;
   #scheduled = false;
+  /** Metered requests admitted and not yet settled (see `open`). */
+  #open = 0;
   /** Commits and operations, for metrics and the benchmark. */
   commits = 0;
   operations = 0;
 
   constructor(private readonly store: Store) {}
+
+  /** Counts a metered request as in flight until its `settle`: one that may still join a batch. */
+  open(): void {
+    this.#open += 1;
+  }
 
   /**
    * Registers a streamed request as in flight. Its row is written with its first `progress`:
@@ -42,7 +53,8 @@ export class Journal {
     } else {
       this.#progress.set(requestId, { requestId, promptTokens, completionTokens });
     }
-    return this.#enqueue();
+    // The caller is in flight and counted in #open; only others could join its batch.
+    return this.#enqueue(this.#open > 1);
   }
 
   /**
@@ -54,7 +66,8 @@ export class Journal {
     this.#progress.delete(requestId);
     this.#unwritten.delete(requestId);
     if (this.#written.delete(requestId)) this.#pending.finish.push(requestId);
-    return this.#enqueue();
+    this.#open = Math.max(0, this.#open - 1);
+    return this.#enqueue(this.#open > 0);
   }
 
   /** Resolves when everything queued so far is committed. */
@@ -62,13 +75,17 @@ export class Journal {
     while (this.#running || this.#scheduled) await (this.#running ?? new Promise((r) => setImmediate(r)));
   }
 
-  #enqueue(): Promise<void> {
+  #enqueue(othersInFlight: boolean): Promise<void> {
     this.operations += 1;
     const done = new Promise<void>((resolve, reject) => this.#waiters.push({ resolve, reject }));
     if (!this.#scheduled && !this.#running) {
-      this.#scheduled = true;
-      // Let every request that is ready in this turn of the event loop join the batch.
-      setImmediate(() => void this.#flush());
+      if (othersInFlight) {
+        this.#scheduled = true;
+        // Let every request that is ready in this turn of the event loop join the batch.
+        setImmediate(() => void this.#flush());
+      } else {
+        void this.#flush();
+      }
     }
     return done;
   }

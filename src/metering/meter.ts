@@ -156,6 +156,7 @@ export class Meter {
       reservedMicros: reserved, promptTokens: 0, completionTokens: 0, startedAt,
     });
 
+    this.journal.open();
     let settled = false;
     return {
       requestId: req.requestId,

@@ -1,9 +1,11 @@
 /**
  * SQLite fast path for `billing.commit`, the one write on the request path: prepared statements
  * run in one native better-sqlite3 transaction (tens of microseconds) instead of one Kysely query
- * per row (hundreds). It holds Kysely's connection while it runs, so it never interleaves with a
- * Kysely transaction on the same connection. Same statements, same effects as the portable path;
- * the store conformance suite runs against it.
+ * per row (hundreds). It never interleaves with a Kysely transaction on the same connection: when
+ * none is open it runs at once (better-sqlite3 is synchronous, so nothing can start meanwhile, and
+ * the store never keeps a statement open across an await: no `.stream()`), otherwise it waits for
+ * Kysely's connection like any query. Same statements, same effects as the portable path; the
+ * store conformance suite runs against it.
  */
 import type Database from 'better-sqlite3';
 import type { Kysely, Selectable } from 'kysely';
@@ -40,12 +42,18 @@ export function createSqliteJournalCommit(kysely: Kysely<Schema>, handle: () => 
     });
   };
 
+  const run = (db: Database.Database, rows: JournalRows) => {
+    apply ??= prepare(db);
+    apply(rows);
+  };
+
   return async (rows: JournalRows): Promise<void> => {
+    const db = handle();
+    if (db && !db.inTransaction) return run(db, rows);
     await kysely.connection().execute(async () => {
-      const db = handle();
-      if (!db) throw new Error('the SQLite database is not open');
-      apply ??= prepare(db);
-      apply(rows);
+      const held = handle();
+      if (!held) throw new Error('the SQLite database is not open');
+      run(held, rows);
     });
   };
 }

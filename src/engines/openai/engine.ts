@@ -18,6 +18,7 @@ import { ChunkReader, replyAsChunk, type UpstreamChunk } from './chunk-reader.js
 import { chatBody, chatPromptText, completionBody, estimateTokens } from './request-body.js';
 import { parseSseBatches } from './sse-parse.js';
 import { SlotQueue } from './slot-queue.js';
+import { callUpstream, type UpstreamResponse } from './upstream-call.js';
 import { upstreamConnectionError, upstreamStatusError } from './upstream-errors.js';
 
 export interface OpenAIUpstreamEngineOptions {
@@ -43,8 +44,8 @@ const DEFAULT_CONTEXT_LENGTH = 8192;
 const DISCOVERY_TIMEOUT_MS = 5000;
 
 /** A non-streamed reply as the payloads a stream would have carried (one chunk, then [DONE]). */
-async function* singleReply(response: Dispatcher.ResponseData): AsyncGenerator<Array<string | UpstreamChunk>> {
-  yield [replyAsChunk(await response.body.text()), '[DONE]'];
+async function* singleReply(response: UpstreamResponse): AsyncGenerator<Array<string | UpstreamChunk>> {
+  yield [replyAsChunk(await response.text()), '[DONE]'];
 }
 
 function headerValue(value: string | string[] | undefined): string | undefined {
@@ -70,8 +71,8 @@ export async function createOpenAIUpstreamEngine(options: OpenAIUpstreamEngineOp
   const running = new Set<AbortController>();
   let closing: Promise<void> | undefined;
 
-  function post(path: string, body: unknown, signal: AbortSignal): Promise<Dispatcher.ResponseData> {
-    return dispatcher.request({ origin, path: `${pathPrefix}${path}`, method: 'POST', headers, body: JSON.stringify(body), signal });
+  function post(path: string, body: unknown, signal: AbortSignal): Promise<UpstreamResponse> {
+    return callUpstream(dispatcher, { origin, path: `${pathPrefix}${path}`, method: 'POST', headers, body: JSON.stringify(body) }, signal);
   }
 
   function refuseIfClosed(): void {
@@ -93,7 +94,7 @@ export async function createOpenAIUpstreamEngine(options: OpenAIUpstreamEngineOp
     const signal = controller.signal;
     const reader = new ChunkReader();
     const usage = () => reader.usage ?? { promptTokens: estimateTokens(promptText), completionTokens: reader.contentChunks };
-    let response: Dispatcher.ResponseData | undefined;
+    let response: UpstreamResponse | undefined;
     let held = false;
     const release = () => {
       if (held) queue.release();
@@ -112,7 +113,7 @@ export async function createOpenAIUpstreamEngine(options: OpenAIUpstreamEngineOp
         if (!signal.aborted) throw upstreamConnectionError(host, err);
       }
       if (response && response.statusCode !== 200) {
-        const text = await response.body.text().catch(() => '');
+        const text = await response.text().catch(() => '');
         throw upstreamStatusError(response.statusCode, text, headerValue(response.headers['retry-after']));
       }
       let sawDone = false;
@@ -120,7 +121,7 @@ export async function createOpenAIUpstreamEngine(options: OpenAIUpstreamEngineOp
         const single = body.stream === false;
         // After [DONE] the body is still read to its end so the connection goes back to the pool.
         // Payloads come in the groups one network read completed.
-        reading: for await (const payloads of response ? (single ? singleReply(response) : parseSseBatches(response.body)) : []) {
+        reading: for await (const payloads of response ? (single ? singleReply(response) : parseSseBatches(response.chunks())) : []) {
           for (const data of payloads) {
             if (signal.aborted) break reading;
             if (data === '[DONE]') sawDone = true;
@@ -150,7 +151,7 @@ export async function createOpenAIUpstreamEngine(options: OpenAIUpstreamEngineOp
     } finally {
       release();
       unlink();
-      if (response && !response.body.readableEnded) response.body.destroy();
+      response?.discard();
     }
   }
 
@@ -158,14 +159,14 @@ export async function createOpenAIUpstreamEngine(options: OpenAIUpstreamEngineOp
     refuseIfClosed();
     const { controller, unlink } = follow(callerSignal);
     try {
-      let response: Dispatcher.ResponseData;
+      let response: UpstreamResponse;
       try {
         response = await post('/embeddings', { model, input }, controller.signal);
       } catch (err) {
         if (controller.signal.aborted) throw err;
         throw upstreamConnectionError(host, err);
       }
-      const text = await response.body.text();
+      const text = await response.text();
       if (response.statusCode !== 200) throw upstreamStatusError(response.statusCode, text, headerValue(response.headers['retry-after']));
       const parsed = JSON.parse(text) as { data?: Array<{ index?: number; embedding?: unknown }>; usage?: { prompt_tokens?: number } };
       const data = [...(parsed.data ?? [])].sort((a, b) => (a.index ?? 0) - (b.index ?? 0));
