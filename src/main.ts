@@ -52,7 +52,12 @@ export async function startTessera(config: Config, options: StartOptions = {}): 
   if (config.databaseUrl) {
     throw new TesseraError('invalid_config', 'PostgreSQL (databaseUrl) is not supported yet; remove it to use SQLite.');
   }
-  const store = await openStore({ kind: 'sqlite', file: join(dataDir, 'tessera.db') }, { now: () => new Date() });
+  const store = await openStore({
+    kind: 'sqlite',
+    file: join(dataDir, 'tessera.db'),
+    backgroundCheckpoints: true,
+    onCheckpointError: (err) => log.error({ err }, 'background WAL checkpoints stopped; SQLite checkpoints in commits again'),
+  }, { now: () => new Date() });
   let adminKey: string | null = null;
   if ((await store.keys.count()) === 0) {
     const created = await store.keys.create({ name: 'admin', role: 'admin' });

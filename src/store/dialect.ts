@@ -5,6 +5,7 @@
  */
 import Database from 'better-sqlite3';
 import { SqliteAdapter, SqliteDialect, type Dialect, type DialectAdapter } from 'kysely';
+import { startCheckpointer, type Checkpointer } from './checkpointer.js';
 import type { StoreOptions } from './types.js';
 
 /** Milliseconds a writer waits for another process's lock (e.g. `tessera models add` while serving). */
@@ -13,6 +14,8 @@ const SQLITE_BUSY_TIMEOUT_MS = 5000;
 /** The open better-sqlite3 handle, once Kysely has opened it (for the SQLite fast paths). */
 export interface NativeHandle {
   sqlite: Database.Database | null;
+  /** The background checkpointer, when the options asked for one; closed before the database. */
+  checkpointer?: Checkpointer;
 }
 
 export function createDialect(options: StoreOptions, native: NativeHandle = { sqlite: null }): Dialect {
@@ -37,6 +40,12 @@ function createSqliteDialect(options: Extract<StoreOptions, { kind: 'sqlite' }>,
         throw err;
       }
       native.sqlite = db;
+      if (options.backgroundCheckpoints && options.file !== ':memory:') {
+        native.checkpointer = startCheckpointer(db, options.file, {
+          busyTimeoutMs: SQLITE_BUSY_TIMEOUT_MS,
+          onError: options.onCheckpointError ?? (() => undefined),
+        });
+      }
       return db;
     },
   });

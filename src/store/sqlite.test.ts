@@ -54,6 +54,39 @@ describe('sqlite store', () => {
     }
   });
 
+  it('with background checkpoints, commits reach the database file while it is open', async () => {
+    const hashesIn = async (file: string, hashes: string[]) => {
+      const bytes = await readFile(file);
+      return hashes.filter((h) => bytes.includes(h)).length;
+    };
+    for (const backgroundCheckpoints of [false, true]) {
+      const file = newFile();
+      const store = await openStore({ kind: 'sqlite', file, backgroundCheckpoints }, manualClock());
+      try {
+        // A few hundred WAL pages: under SQLite's own threshold (1,000), so only a checkpoint
+        // from elsewhere copies them into the database file before it closes.
+        const hashes: string[] = [];
+        for (let i = 0; i < 60; i++) {
+          const { secret } = await store.keys.create({ name: `k${i}`, role: 'member' });
+          hashes.push(createHash('sha256').update(secret).digest('hex'));
+        }
+        if (!backgroundCheckpoints) {
+          await new Promise((r) => setTimeout(r, 700));
+          assert.equal(await hashesIn(file, hashes), 0, 'without the checkpointer the rows stay in the WAL');
+          continue;
+        }
+        const deadline = Date.now() + 5000;
+        while ((await hashesIn(file, hashes)) < hashes.length && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+        assert.equal(await hashesIn(file, hashes), hashes.length, 'every committed key is in the database file');
+      } finally {
+        await store.close();
+      }
+      const reopened = await openStore({ kind: 'sqlite', file }, manualClock());
+      assert.equal(await reopened.keys.count(), 60);
+      await reopened.close();
+    }
+  });
+
   it('stores only the hash of a key secret, never the secret', async () => {
     const file = newFile();
     const store = await openStore({ kind: 'sqlite', file }, manualClock());

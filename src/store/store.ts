@@ -40,7 +40,10 @@ export async function openStore(options: StoreOptions, deps: StoreDeps): Promise
     audit: createAuditRepository(db, deps),
     conversations: createConversationRepository(db, deps),
     close() {
-      closing ??= db.destroy();
+      closing ??= (async () => {
+        await native.checkpointer?.close();
+        await db.destroy();
+      })();
       return closing;
     },
   };

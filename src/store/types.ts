@@ -20,6 +20,13 @@ export type StoreOptions = {
    * transactions, never corrupt the file. `FULL`: also survives power loss, at one fsync per commit.
    */
   synchronous?: 'NORMAL' | 'FULL';
+  /**
+   * Checkpoint the WAL from a background thread instead of inside commits (checkpointer.ts): for a
+   * long-running server, whose requests should not pay for checkpoints. Ignored for `:memory:`.
+   */
+  backgroundCheckpoints?: boolean;
+  /** Where a failing background checkpointer is reported (it then falls back to SQLite's own). */
+  onCheckpointError?: (err: unknown) => void;
 };
 
 export interface StoreDeps {
