@@ -55,8 +55,8 @@ export async function startTessera(config: Config, options: StartOptions = {}): 
   const store = await openStore({
     kind: 'sqlite',
     file: join(dataDir, 'tessera.db'),
-    backgroundCheckpoints: true,
-    onCheckpointError: (err) => log.error({ err }, 'background WAL checkpoints stopped; SQLite checkpoints in commits again'),
+    background: true,
+    onBackgroundError: (err) => log.error({ err }, 'the store\'s background thread stopped; commits and checkpoints run on the serving thread again'),
   }, { now: () => new Date() });
   let adminKey: string | null = null;
   if ((await store.keys.count()) === 0) {

@@ -5,7 +5,8 @@
  */
 import Database from 'better-sqlite3';
 import { SqliteAdapter, SqliteDialect, type Dialect, type DialectAdapter } from 'kysely';
-import { startCheckpointer, type Checkpointer } from './checkpointer.js';
+import { startSqliteBackground, type SqliteBackground } from './sqlite-background.js';
+import { JOURNAL_SQL } from './sqlite-journal.js';
 import type { StoreOptions } from './types.js';
 
 /** Milliseconds a writer waits for another process's lock (e.g. `tessera models add` while serving). */
@@ -14,8 +15,8 @@ const SQLITE_BUSY_TIMEOUT_MS = 5000;
 /** The open better-sqlite3 handle, once Kysely has opened it (for the SQLite fast paths). */
 export interface NativeHandle {
   sqlite: Database.Database | null;
-  /** The background checkpointer, when the options asked for one; closed before the database. */
-  checkpointer?: Checkpointer;
+  /** The background thread, when the options ask for one; closed before the database. */
+  background?: SqliteBackground;
 }
 
 export function createDialect(options: StoreOptions, native: NativeHandle = { sqlite: null }): Dialect {
@@ -40,10 +41,12 @@ function createSqliteDialect(options: Extract<StoreOptions, { kind: 'sqlite' }>,
         throw err;
       }
       native.sqlite = db;
-      if (options.backgroundCheckpoints && options.file !== ':memory:') {
-        native.checkpointer = startCheckpointer(db, options.file, {
+      if (options.background && options.file !== ':memory:') {
+        native.background = startSqliteBackground(db, options.file, {
+          synchronous,
           busyTimeoutMs: SQLITE_BUSY_TIMEOUT_MS,
-          onError: options.onCheckpointError ?? (() => undefined),
+          statements: JOURNAL_SQL,
+          onError: options.onBackgroundError ?? (() => undefined),
         });
       }
       return db;

@@ -1,14 +1,24 @@
 /**
  * SQLite fast path for `billing.commit`, the one write on the request path: prepared statements
  * run in one native better-sqlite3 transaction (tens of microseconds) instead of one Kysely query
- * per row (hundreds). It never interleaves with a Kysely transaction on the same connection: when
- * none is open it runs at once (better-sqlite3 is synchronous, so nothing can start meanwhile, and
- * the store never keeps a statement open across an await: no `.stream()`), otherwise it waits for
- * Kysely's connection like any query. Same statements, same effects as the portable path; the
- * store conformance suite runs against it.
+ * per row (hundreds). Same statements, same effects as the portable path; the store conformance
+ * suite runs against it.
+ *
+ * Where it runs:
+ * - A batch of several operations (requests settling together under load) goes to the store's
+ *   background thread when there is one (sqlite-background.ts), so the event loop keeps serving
+ *   while it is written; its promise resolves once the thread has committed it.
+ * - A batch of one (a lone request, whose latency it is) runs here at once: a message to the
+ *   thread and back would cost more than the commit. It never interleaves with a Kysely
+ *   transaction on the same connection: when none is open it runs synchronously (nothing can
+ *   start meanwhile, and the store never keeps a statement open across an await: no `.stream()`),
+ *   otherwise it waits for Kysely's connection like any query.
+ * Every statement is idempotent (inserts ignore a second copy, the update and delete repeat), so a
+ * batch whose thread died before answering is simply applied again here.
  */
 import type Database from 'better-sqlite3';
 import type { Kysely, Selectable } from 'kysely';
+import type { NativeHandle } from './dialect.js';
 import type { Database as Schema, InflightTable, LedgerTable } from './schema.js';
 
 export interface JournalRows {
@@ -26,34 +36,44 @@ const LEDGER_COLUMNS = ['id', 'tenant_id', 'kind', 'request_id', 'key_id', 'mode
 const insertIgnoring = (table: string, columns: string[], conflict: string) =>
   `insert into ${table} (${columns.join(', ')}) values (${columns.map((c) => `@${c}`).join(', ')}) on conflict (${conflict}) do nothing`;
 
-export function createSqliteJournalCommit(kysely: Kysely<Schema>, handle: () => Database.Database | null) {
+/** The statement for each kind of row, applied in this order (also by the background thread). */
+export const JOURNAL_SQL: Readonly<Record<keyof JournalRows, string>> = {
+  begin: insertIgnoring('inflight', INFLIGHT_COLUMNS, 'request_id'),
+  progress: 'update inflight set prompt_tokens = @prompt_tokens, completion_tokens = @completion_tokens, updated_at = @updated_at where request_id = @request_id',
+  ledger: insertIgnoring('ledger', LEDGER_COLUMNS, 'request_id'),
+  finish: 'delete from inflight where request_id = ?',
+};
+
+const KINDS = Object.keys(JOURNAL_SQL) as Array<keyof JournalRows>;
+
+export function createSqliteJournalCommit(kysely: Kysely<Schema>, native: NativeHandle) {
   let apply: ((rows: JournalRows) => void) | null = null;
 
-  const prepare = (db: Database.Database) => {
-    const begin = db.prepare(insertIgnoring('inflight', INFLIGHT_COLUMNS, 'request_id'));
-    const progress = db.prepare('update inflight set prompt_tokens = @prompt_tokens, completion_tokens = @completion_tokens, updated_at = @updated_at where request_id = @request_id');
-    const ledger = db.prepare(insertIgnoring('ledger', LEDGER_COLUMNS, 'request_id'));
-    const finish = db.prepare('delete from inflight where request_id = ?');
-    return db.transaction((rows: JournalRows) => {
-      for (const row of rows.begin) begin.run(row);
-      for (const row of rows.progress) progress.run(row);
-      for (const row of rows.ledger) ledger.run(row);
-      for (const id of rows.finish) finish.run(id);
-    });
-  };
-
   const run = (db: Database.Database, rows: JournalRows) => {
-    apply ??= prepare(db);
+    if (!apply) {
+      const statements = KINDS.map((kind) => [kind, db.prepare(JOURNAL_SQL[kind])] as const);
+      apply = db.transaction((batch: JournalRows) => {
+        for (const [kind, statement] of statements) for (const params of batch[kind]) statement.run(params);
+      });
+    }
     apply(rows);
   };
 
-  return async (rows: JournalRows): Promise<void> => {
-    const db = handle();
+  const inline = async (rows: JournalRows): Promise<void> => {
+    const db = native.sqlite;
     if (db && !db.inTransaction) return run(db, rows);
     await kysely.connection().execute(async () => {
-      const held = handle();
+      const held = native.sqlite;
       if (!held) throw new Error('the SQLite database is not open');
       run(held, rows);
     });
+  };
+
+  return async (rows: JournalRows): Promise<void> => {
+    const background = native.background;
+    if (background?.alive && KINDS.reduce((n, kind) => n + rows[kind].length, 0) > 1) {
+      if (await background.commit(rows)) return;
+    }
+    return inline(rows);
   };
 }

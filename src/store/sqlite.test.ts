@@ -36,6 +36,11 @@ describe('sqlite store', () => {
       openStore({ kind: 'sqlite', file }, deps);
 
   runStoreConformance(async () => opener(newFile()), 'conformance on sqlite');
+  // As the server opens it: batched journal commits go through the background thread.
+  runStoreConformance(async () => {
+    const file = newFile();
+    return (deps) => openStore({ kind: 'sqlite', file, background: true }, deps);
+  }, 'conformance on sqlite, background thread');
 
   it('puts the database in WAL mode', async () => {
     const file = newFile();
@@ -54,14 +59,14 @@ describe('sqlite store', () => {
     }
   });
 
-  it('with background checkpoints, commits reach the database file while it is open', async () => {
+  it('with the background thread, commits reach the database file while it is open (checkpoints)', async () => {
     const hashesIn = async (file: string, hashes: string[]) => {
       const bytes = await readFile(file);
       return hashes.filter((h) => bytes.includes(h)).length;
     };
-    for (const backgroundCheckpoints of [false, true]) {
+    for (const background of [false, true]) {
       const file = newFile();
-      const store = await openStore({ kind: 'sqlite', file, backgroundCheckpoints }, manualClock());
+      const store = await openStore({ kind: 'sqlite', file, background }, manualClock());
       try {
         // A few hundred WAL pages: under SQLite's own threshold (1,000), so only a checkpoint
         // from elsewhere copies them into the database file before it closes.
@@ -70,7 +75,7 @@ describe('sqlite store', () => {
           const { secret } = await store.keys.create({ name: `k${i}`, role: 'member' });
           hashes.push(createHash('sha256').update(secret).digest('hex'));
         }
-        if (!backgroundCheckpoints) {
+        if (!background) {
           await new Promise((r) => setTimeout(r, 700));
           assert.equal(await hashesIn(file, hashes), 0, 'without the checkpointer the rows stay in the WAL');
           continue;

@@ -36,12 +36,12 @@ export async function openStore(options: StoreOptions, deps: StoreDeps): Promise
     usage: createUsageRepository(db, deps),
     models: createModelRepository(db, deps),
     tenants: createTenantRepository(db, deps),
-    billing: createBillingRepository(db, deps, options.kind === 'sqlite' ? createSqliteJournalCommit(db, () => native.sqlite) : undefined),
+    billing: createBillingRepository(db, deps, options.kind === 'sqlite' ? createSqliteJournalCommit(db, native) : undefined),
     audit: createAuditRepository(db, deps),
     conversations: createConversationRepository(db, deps),
     close() {
       closing ??= (async () => {
-        await native.checkpointer?.close();
+        await native.background?.close();
         await db.destroy();
       })();
       return closing;

@@ -21,12 +21,13 @@ export type StoreOptions = {
    */
   synchronous?: 'NORMAL' | 'FULL';
   /**
-   * Checkpoint the WAL from a background thread instead of inside commits (checkpointer.ts): for a
-   * long-running server, whose requests should not pay for checkpoints. Ignored for `:memory:`.
+   * A background thread that checkpoints the WAL and commits batched journal writes
+   * (sqlite-background.ts), so that requests pay for neither: for a long-running server. Ignored
+   * for `:memory:`.
    */
-  backgroundCheckpoints?: boolean;
-  /** Where a failing background checkpointer is reported (it then falls back to SQLite's own). */
-  onCheckpointError?: (err: unknown) => void;
+  background?: boolean;
+  /** Where a failing background thread is reported (the serving connection then does its work). */
+  onBackgroundError?: (err: unknown) => void;
 };
 
 export interface StoreDeps {

@@ -18,6 +18,7 @@ import { ChunkReader, replyAsChunk, type UpstreamChunk } from './chunk-reader.js
 import { chatBody, chatPromptText, completionBody, estimateTokens } from './request-body.js';
 import { parseSseBatches } from './sse-parse.js';
 import { SlotQueue } from './slot-queue.js';
+import { Cancel } from './cancel.js';
 import { callUpstream, type UpstreamResponse } from './upstream-call.js';
 import { upstreamConnectionError, upstreamStatusError } from './upstream-errors.js';
 
@@ -67,31 +68,27 @@ export async function createOpenAIUpstreamEngine(options: OpenAIUpstreamEngineOp
   const dispatcher = options.dispatcher ?? ownAgent!;
   const headers: Record<string, string> = { 'content-type': 'application/json', accept: 'application/json, text/event-stream' };
   if (options.apiKey) headers.authorization = `Bearer ${options.apiKey}`;
-  /** One controller per request in flight, so close() can abort them all without a shared signal's listeners piling up. */
-  const running = new Set<AbortController>();
+  /** Requests in flight, so close() can abort them all. */
+  const running = new Set<Cancel>();
   let closing: Promise<void> | undefined;
 
-  function post(path: string, body: unknown, signal: AbortSignal): Promise<UpstreamResponse> {
-    return callUpstream(dispatcher, { origin, path: `${pathPrefix}${path}`, method: 'POST', headers, body: JSON.stringify(body) }, signal);
+  function post(path: string, body: unknown, cancel: Cancel): Promise<UpstreamResponse> {
+    return callUpstream(dispatcher, { origin, path: `${pathPrefix}${path}`, method: 'POST', headers, body: JSON.stringify(body) }, cancel);
   }
 
   function refuseIfClosed(): void {
     if (closing) throw new TesseraError('model_not_ready', `The model '${options.name}' has been unloaded.`);
   }
 
-  function follow(signal: AbortSignal): { controller: AbortController; unlink(): void } {
-    const controller = new AbortController();
-    const abort = () => controller.abort(signal.reason);
-    if (signal.aborted) abort();
-    else signal.addEventListener('abort', abort, { once: true });
-    running.add(controller);
-    return { controller, unlink: () => (signal.removeEventListener('abort', abort), running.delete(controller)) };
+  function follow(signal: AbortSignal): { cancel: Cancel; unlink(): void } {
+    const cancel = new Cancel(signal);
+    running.add(cancel);
+    return { cancel, unlink: () => (cancel.dispose(), running.delete(cancel)) };
   }
 
   async function* generate(path: string, body: Record<string, unknown>, promptText: string, callerSignal: AbortSignal): AsyncGenerator<EngineEvent> {
     refuseIfClosed();
-    const { controller, unlink } = follow(callerSignal);
-    const signal = controller.signal;
+    const { cancel, unlink } = follow(callerSignal);
     const reader = new ChunkReader();
     const usage = () => reader.usage ?? { promptTokens: estimateTokens(promptText), completionTokens: reader.contentChunks };
     let response: UpstreamResponse | undefined;
@@ -101,16 +98,16 @@ export async function createOpenAIUpstreamEngine(options: OpenAIUpstreamEngineOp
       held = false;
     };
     try {
-      held = await queue.acquire(signal);
+      held = await queue.acquire(cancel);
       if (!held) {
         // Aborted while queued: the upstream never saw the prompt.
         yield { type: 'done', finishReason: 'abort', usage: { promptTokens: 0, completionTokens: 0 } };
         return;
       }
       try {
-        response = await post(path, body, signal);
+        response = await post(path, body, cancel);
       } catch (err) {
-        if (!signal.aborted) throw upstreamConnectionError(host, err);
+        if (!cancel.aborted) throw upstreamConnectionError(host, err);
       }
       if (response && response.statusCode !== 200) {
         const text = await response.text().catch(() => '');
@@ -123,20 +120,20 @@ export async function createOpenAIUpstreamEngine(options: OpenAIUpstreamEngineOp
         // Payloads come in the groups one network read completed.
         reading: for await (const payloads of response ? (single ? singleReply(response) : parseSseBatches(response.chunks())) : []) {
           for (const data of payloads) {
-            if (signal.aborted) break reading;
+            if (cancel.aborted) break reading;
             if (data === '[DONE]') sawDone = true;
             if (sawDone) continue;
             for (const event of reader.read(data)) {
               yield event;
               // The consumer may have aborted while we were suspended in `yield`.
-              if (signal.aborted) break reading;
+              if (cancel.aborted) break reading;
             }
           }
         }
       } catch (err) {
-        if (!signal.aborted) throw isTesseraError(err) ? err : upstreamConnectionError(host, err, reader.contentChunks);
+        if (!cancel.aborted) throw isTesseraError(err) ? err : upstreamConnectionError(host, err, reader.contentChunks);
       }
-      if (signal.aborted) {
+      if (cancel.aborted) {
         release();
         yield { type: 'done', finishReason: 'abort', usage: usage() };
         return;
@@ -157,13 +154,13 @@ export async function createOpenAIUpstreamEngine(options: OpenAIUpstreamEngineOp
 
   async function embed(input: string[], callerSignal: AbortSignal): Promise<EmbeddingResult> {
     refuseIfClosed();
-    const { controller, unlink } = follow(callerSignal);
+    const { cancel, unlink } = follow(callerSignal);
     try {
       let response: UpstreamResponse;
       try {
-        response = await post('/embeddings', { model, input }, controller.signal);
+        response = await post('/embeddings', { model, input }, cancel);
       } catch (err) {
-        if (controller.signal.aborted) throw err;
+        if (cancel.aborted) throw err;
         throw upstreamConnectionError(host, err);
       }
       const text = await response.text();
@@ -197,7 +194,7 @@ export async function createOpenAIUpstreamEngine(options: OpenAIUpstreamEngineOp
     stats: () => ({ active: queue.active, queued: queue.queued, slots: queue.slots }),
     close() {
       closing ??= (async () => {
-        for (const controller of running) controller.abort();
+        for (const cancel of running) cancel.abort();
         await ownAgent?.destroy();
       })();
       return closing;

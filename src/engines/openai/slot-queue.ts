@@ -1,3 +1,5 @@
+import type { Cancel } from './cancel.js';
+
 /**
  * At most `slots` requests in flight to the upstream; the rest wait first-in first-out. The
  * upstream queues too, but counting here makes `stats()` true and bounds the connections held
@@ -20,26 +22,25 @@ export class SlotQueue {
     return this.#waiting.length;
   }
 
-  /** Resolves true with a slot taken, or false when `signal` aborted first (no slot taken). */
-  acquire(signal: AbortSignal): Promise<boolean> {
-    if (signal.aborted) return Promise.resolve(false);
+  /** Resolves true with a slot taken, or false when `cancel` aborted first (no slot taken). */
+  acquire(cancel: Cancel): Promise<boolean> {
+    if (cancel.aborted) return Promise.resolve(false);
     if (this.#active < this.slots && this.#waiting.length === 0) {
       this.#active += 1;
       return Promise.resolve(true);
     }
     return new Promise((resolve) => {
       const grant = (granted: boolean) => {
-        signal.removeEventListener('abort', onAbort);
+        unlink();
         resolve(granted);
       };
-      const onAbort = () => {
+      this.#waiting.push(grant);
+      const unlink = cancel.onAbort(() => {
         // An aborted waiter leaves the queue, so a later release wakes someone who still waits.
         const index = this.#waiting.indexOf(grant);
         if (index >= 0) this.#waiting.splice(index, 1);
         resolve(false);
-      };
-      this.#waiting.push(grant);
-      signal.addEventListener('abort', onAbort, { once: true });
+      });
     });
   }
 

@@ -8,11 +8,12 @@
  * - The body is read once, by `chunks()` (as it arrives) or `text()` (whole). A connection that
  *   breaks mid-body throws from the reading. Reading slower than the upstream writes pauses the
  *   socket past `HIGH_WATER_BYTES` (back-pressure, as a stream would).
- * - `signal` aborting destroys the connection (how vLLM and llama-server learn to stop), before
+ * - `cancel` aborting destroys the connection (how vLLM and llama-server learn to stop), before
  *   or after the headers; so does `discard()` of a body not read to its end.
  */
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Dispatcher } from 'undici';
+import type { Cancel } from './cancel.js';
 
 /** Unread body bytes above which the upstream's socket is paused. */
 const HIGH_WATER_BYTES = 256 * 1024;
@@ -38,21 +39,19 @@ export interface UpstreamResponse {
   discard(): void;
 }
 
-export function callUpstream(dispatcher: Dispatcher, call: UpstreamCall, signal: AbortSignal): Promise<UpstreamResponse> {
+export function callUpstream(dispatcher: Dispatcher, call: UpstreamCall, cancel: Cancel): Promise<UpstreamResponse> {
   return new Promise((resolve, reject) => {
     const body = new BodyQueue();
     let controller: Dispatcher.DispatchController | null = null;
     let started = false;
-    const onAbort = () => controller?.abort(abortReason(signal));
-    const unlink = () => signal.removeEventListener('abort', onAbort);
-    if (signal.aborted) return reject(abortReason(signal));
-    signal.addEventListener('abort', onAbort, { once: true });
+    if (cancel.aborted) return reject(cancel.reason);
+    const unlink = cancel.onAbort((reason) => controller?.abort(reason));
 
     const handler: Dispatcher.DispatchHandler = {
       onRequestStart(c) {
         controller = c;
         body.controller = c;
-        if (signal.aborted) c.abort(abortReason(signal));
+        if (cancel.aborted) c.abort(cancel.reason!);
       },
       onResponseStart(_c, statusCode, headers) {
         if (statusCode < 200) return; // informational (100 Continue): the real head follows
@@ -74,10 +73,6 @@ export function callUpstream(dispatcher: Dispatcher, call: UpstreamCall, signal:
     };
     dispatcher.dispatch({ origin: call.origin, path: call.path, method: call.method, headers: call.headers, body: call.body }, handler);
   });
-}
-
-function abortReason(signal: AbortSignal): Error {
-  return signal.reason instanceof Error ? signal.reason : new DOMException('This operation was aborted', 'AbortError');
 }
 
 class Response implements UpstreamResponse {
