@@ -411,7 +411,7 @@ async function runMatrix(options: Options): Promise<void> {
     '### Notes',
     '',
     '- "added" = the target\'s percentile minus direct\'s, same mode and connection count, same run; at 16 and 64 connections it includes queueing in the gateway.',
-    '- Tessera asks the upstream for a stream in both modes (its `openai` engine always streams with usage), so its non-streaming figures include assembling the reply from SSE.',
+    '- Tessera forwards the client\'s choice: a non-streamed request gets one JSON reply from the upstream, a streamed one an SSE stream with usage.',
     '- Portkey\'s stream path waits a fixed 25 ms before the first chunk (a `setTimeout` in its build): its streaming latency is mostly that wait.',
     '- CPU ms/req: CPU time of each process (from /proc) over the point divided by the responses; the three processes share 2 cores.',
   );

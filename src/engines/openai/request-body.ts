@@ -3,7 +3,8 @@
  * (the gateway may have changed sampling, e.g. capped max_tokens); from `raw`, the validated
  * client body, only fields that carry more than the structured form are copied verbatim
  * (`response_format` and `tools` keep `strict` and descriptions; `user` has no structured form).
- * Upstreams always stream with usage, whatever the client asked: the engine contract is a stream.
+ * The upstream streams with usage, except for a client that asked for one JSON reply (`wantsSingleReply`
+ * below): the engine's events are then read from that reply.
  */
 import type { ChatMessage, ChatRequest, CompletionRequest, ResponseFormat, Sampling, ToolChoice } from '../types.js';
 
