@@ -1,7 +1,9 @@
 /**
- * Server-sent events on a raw Node response. Writes are not awaited per chunk (that would add a
- * round trip per token); Node buffers and applies back-pressure via `drain`, which we honour so a
- * slow client cannot make the server buffer an unbounded reply.
+ * Server-sent events on a raw Node response. The events that are ready together (one batch from
+ * the gateway) go out in one `write` — one chunk of the chunked body, one socket write — and the
+ * last batch goes out with the end of the body. Writes are not awaited per event (that would add
+ * a round trip per token); a full socket buffer is waited out (`drain`), so a slow client cannot
+ * make the server buffer an unbounded reply. The status and headers leave with the first batch.
  */
 import type { ServerResponse } from 'node:http';
 import { once } from 'node:events';
@@ -18,26 +20,27 @@ export class SseStream {
       'x-accel-buffering': 'no',
       ...extraHeaders,
     });
-    res.flushHeaders();
   }
 
   get closed(): boolean {
     return this.#res.destroyed || this.#res.writableEnded;
   }
 
-  /** Sends one `data:` event; resolves at once unless the socket buffer is full. */
-  async send(payload: unknown): Promise<void> {
-    await this.#write(`data: ${JSON.stringify(payload)}\n\n`);
+  /** Sends one `data:` event per payload in one write; resolves at once unless the socket buffer is full. */
+  async send(payloads: unknown[]): Promise<void> {
+    if (this.closed || payloads.length === 0) return;
+    if (!this.#res.write(events(payloads))) await Promise.race([once(this.#res, 'drain'), once(this.#res, 'close')]);
   }
 
-  async end(): Promise<void> {
+  /** Sends the payloads and `[DONE]`, and ends the response, in one write. */
+  end(payloads: unknown[] = []): void {
     if (this.closed) return;
-    await this.#write('data: [DONE]\n\n');
-    this.#res.end();
+    this.#res.end(`${events(payloads)}data: [DONE]\n\n`);
   }
+}
 
-  async #write(text: string): Promise<void> {
-    if (this.closed) return;
-    if (!this.#res.write(text)) await Promise.race([once(this.#res, 'drain'), once(this.#res, 'close')]);
-  }
+function events(payloads: unknown[]): string {
+  let text = '';
+  for (const payload of payloads) text += `data: ${JSON.stringify(payload)}\n\n`;
+  return text;
 }

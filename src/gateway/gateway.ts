@@ -114,6 +114,7 @@ export class Gateway {
         // Events of one batch arrived together: one reading of the clock serves them all.
         const now = monotonicMs();
         let done = false;
+        let produced = false;
         for (const event of batch.events) {
           if (event.type === 'done') {
             usage = event.usage;
@@ -125,6 +126,10 @@ export class Gateway {
             textEvents += 1;
             usage = event.usage ?? { promptTokens: ctx.promptTokensMax, completionTokens: textEvents };
           }
+          produced = true;
+        }
+        // A batch reaches the client as one chunk: inter-token latency is measured between batches.
+        if (produced) {
           if (firstTokenAt === null) {
             firstTokenAt = now;
             metrics.timeToFirstToken.observe(byModel, (now - startedAt) / 1000);

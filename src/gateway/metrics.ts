@@ -68,7 +68,7 @@ export function createGatewayMetrics(registry: Registry, router: ModelRouter): G
     }),
     interTokenLatency: new Histogram({
       name: 'tessera_inter_token_latency_seconds',
-      help: 'Time between consecutive streamed chunks of one response.',
+      help: 'Time between consecutive chunks of one response (the tokens ready together go out as one chunk).',
       labelNames: ['model'],
       buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1],
       registers,

@@ -5,8 +5,8 @@
  * to its `done` event so usage records what was produced.
  *
  * The gateway hands events over in batches (what was ready together, already journaled); each
- * batch goes out in one socket write (the response is corked while it is written). The request
- * is settled before the batch with `done` arrives, so the stream's end is written with it.
+ * batch goes out in one write (sse.ts). The request is settled before the batch with `done`
+ * arrives, so the stream's end is written with it.
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { EngineEvent, FinishReason, ToolCall, Usage } from '../../engines/types.js';
@@ -70,52 +70,36 @@ export async function respondWithGeneration(
 
   reply.hijack();
   const res = reply.raw;
-  // Corked while a batch is written, so it leaves in one write; the headers and the opening
-  // chunk go out with the first batch.
-  res.cork();
-  let corked = true;
   const sse = new SseStream(res, { 'x-request-id': options.requestId });
+  // The opening chunk (and the headers) go out with the first batch.
+  let payloads: unknown[] = wire.opening ? [wire.opening()] : [];
   try {
-    const writes: Array<Promise<void>> = [];
-    if (wire.opening) writes.push(sse.send(wire.opening()));
     for (let step = first; !step.done; step = await events.next()) {
-      if (!corked) res.cork();
-      corked = true;
       let ended = false;
       for (const event of step.value) {
-        // After a disconnect keep draining (the engine stops soon) but write nothing.
-        if (sse.closed) continue;
-        if (event.type === 'text') writes.push(sse.send(wire.textChunk(event.text)));
-        else if (event.type === 'tool_calls' && wire.toolCallsChunk) writes.push(sse.send(wire.toolCallsChunk(event.calls)));
+        if (event.type === 'text') payloads.push(wire.textChunk(event.text));
+        else if (event.type === 'tool_calls' && wire.toolCallsChunk) payloads.push(wire.toolCallsChunk(event.calls));
         else if (event.type === 'done') {
-          writes.push(sse.send(wire.closingChunk(event.finishReason)));
-          if (options.includeUsage) writes.push(sse.send(wire.usageChunk(event.usage)));
-          // Settled before `done` was handed over: the stream may end in the same write.
-          writes.push(sse.end());
+          payloads.push(wire.closingChunk(event.finishReason));
+          if (options.includeUsage) payloads.push(wire.usageChunk(event.usage));
           ended = true;
         }
       }
-      // A send writes at once and waits only for back-pressure, which needs the socket uncorked.
-      // `end()` writes its last chunk a few microtasks later: uncork after it.
-      if (ended) process.nextTick(() => res.uncork());
-      else res.uncork();
-      corked = false;
-      await Promise.all(writes);
-      writes.length = 0;
+      // After a disconnect keep draining (the engine stops soon) but write nothing.
+      // Settled before `done` was handed over: the stream may end in the same write.
+      if (ended) sse.end(payloads);
+      else await sse.send(payloads);
+      payloads = [];
     }
-    if (corked) res.uncork();
-    corked = false;
-    await Promise.all(writes);
-    await sse.end();
+    sse.end(payloads);
   } catch (err) {
-    // Headers are gone: the only honest signal left is an error event, then closing the stream.
-    if (corked) res.uncork();
+    // The status is sent: the only honest signal left is an error event, then closing the stream.
     request.log.warn({ err }, 'stream failed after headers were sent');
     const payload =
       err && typeof err === 'object' && 'toJSON' in err && typeof err.toJSON === 'function'
         ? err.toJSON()
         : { error: { message: 'Internal error.', type: 'server_error', param: null, code: 'internal_error' } };
-    await sse.send(payload);
+    await sse.send([...payloads, payload]);
     res.end();
   }
   return reply;
