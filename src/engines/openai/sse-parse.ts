@@ -36,6 +36,17 @@ export class SseDecoder {
 
   #takeLines(out: string[]): void {
     const buffer = this.#buffer;
+    // Almost every upstream ends lines with \n alone: find them with indexOf (native search)
+    // rather than looking at every character.
+    if (!this.#skipLeadingNewline && buffer.indexOf('\r') < 0) {
+      let start = 0;
+      for (let end = buffer.indexOf('\n'); end >= 0; end = buffer.indexOf('\n', start)) {
+        this.#onLine(buffer.slice(start, end), out);
+        start = end + 1;
+      }
+      this.#buffer = start === 0 ? buffer : buffer.slice(start);
+      return;
+    }
     let start = 0;
     for (let i = 0; i < buffer.length; i++) {
       const ch = buffer.charCodeAt(i);
