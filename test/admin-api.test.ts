@@ -62,11 +62,28 @@ describe('admin API', () => {
     const [update, create] = audit.body.data;
     assert.equal(update.action, 'tenant.update');
     assert.equal(update.actor_key_id, s.adminId);
+    const keys = await s.call<{ data: Array<{ id: string; name: string }> }>('GET', '/api/keys', s.admin);
+    assert.equal(update.actor_key_name, keys.body.data.find((k) => k.id === s.adminId)?.name, 'who: the acting key by name');
     assert.equal(update.target_id, t.body.id);
     assert.deepEqual([update.before.monthly_limit_micros, update.before.limit_mode], [1_000_000, 'soft']);
     assert.deepEqual([update.after.monthly_limit_micros, update.after.limit_mode], [5_000_000, 'hard']);
     assert.ok(Date.parse(String(update.at)) > 0);
     assert.equal(create.action, 'tenant.create');
+  });
+
+  it('pages the audit log as OpenAI lists do: limit, has_more, after', async () => {
+    const whole = await s.call<{ data: Array<{ id: string }>; has_more: boolean }>('GET', '/api/audit?limit=5', s.admin);
+    assert.equal(whole.body.data.length, 5, 'the tests before this one made at least five changes');
+    const first = await s.call<{ data: Array<{ id: string }>; has_more: boolean; last_id: string }>('GET', '/api/audit?limit=2', s.admin);
+    assert.equal(first.body.has_more, true);
+    assert.equal(first.body.last_id, first.body.data[1].id);
+    const next = await s.call<{ data: Array<{ id: string }> }>('GET', `/api/audit?limit=3&after=${first.body.last_id}`, s.admin);
+    assert.deepEqual([...first.body.data, ...next.body.data].map((e) => e.id), whole.body.data.map((e) => e.id));
+    const all = await s.call<{ data: Array<{ id: string }>; has_more: boolean }>('GET', '/api/audit?limit=1000', s.admin);
+    assert.equal(all.body.has_more, false);
+    const end = await s.call<{ data: unknown[]; has_more: boolean }>('GET', `/api/audit?after=${all.body.data.at(-1)!.id}`, s.admin);
+    assert.deepEqual([end.body.data.length, end.body.has_more], [0, false]);
+    await expectError('GET', '/api/audit?after=aud_nope', undefined, 400, 'invalid_request', 'after');
   });
 
   it('refuses bad tenant input and unknown tenants with clear errors', async () => {
@@ -257,6 +274,41 @@ describe('admin API', () => {
     assert.ok(doc.paths['/api/statements'].get.parameters?.some((p) => p.name === 'period'));
   });
 
+  it('changes and ends an allowance: an ended one pays for nothing more, stays listed, and both are audited', async () => {
+    const t = await tenantWithKeys('free-tier');
+    const granted = await s.call<{ id: string }>('POST', `/api/tenants/${t.id}/allowances`, s.admin, { model: 'fake', tokens: 20, expires_at: '2099-01-01T00:00:00Z' });
+    const path = `/api/tenants/${t.id}/allowances/${granted.body.id}`;
+    const raised = await s.call<Json>('PATCH', path, s.admin, { tokens: 1000 });
+    assert.equal(raised.status, 200, raised.text);
+    assert.deepEqual([raised.body.tokens, raised.body.expires_at], [1000, '2099-01-01T00:00:00.000Z']);
+    await expectError('PATCH', path, { expires_at: '2001-01-01T00:00:00Z' }, 400, 'invalid_request', 'expires_at');
+    await expectError('PATCH', path, { tokens: 0 }, 400, 'invalid_request', 'tokens');
+    await expectError('PATCH', path, {}, 400, 'invalid_request');
+    await expectError('PATCH', `/api/tenants/${t.id}/allowances/alw_nope`, { tokens: 5 }, 404, 'not_found');
+    const member = await s.call('PATCH', path, t.k1.secret, { tokens: 5 });
+    assert.equal(member.status, 403);
+
+    const ledgerOf = async () => (await s.store.billing.ledger({ tenantId: t.id })).filter((e) => e.kind === 'usage');
+    assert.equal(await s.chat(t.k1.secret), 200);
+    await s.meter.journal.drain();
+    const [free] = await ledgerOf();
+    assert.ok(free.allowanceTokens > 0 && free.amountMicros === 0, 'the allowance paid for the first request');
+
+    const ended = await s.call<Json>('DELETE', path, s.admin);
+    assert.equal(ended.status, 200, ended.text);
+    assert.ok(Date.parse(String(ended.body.expires_at)) <= s.now().getTime());
+    assert.equal(await s.chat(t.k1.secret), 200);
+    await s.meter.journal.drain();
+    const paid = (await ledgerOf()).find((e) => e.requestId !== free.requestId)!;
+    assert.deepEqual([paid.allowanceTokens, paid.amountMicros > 0], [0, true], 'an ended allowance pays nothing');
+    const listed = await s.call<{ data: Json[] }>('GET', `/api/tenants/${t.id}/allowances`, s.admin);
+    assert.deepEqual(listed.body.data.map((a) => a.id), [granted.body.id]);
+
+    const audit = await s.call<{ data: Array<{ action: string; target_id: string; before: Json; after: Json }> }>('GET', `/api/audit?tenant=${t.id}`, s.admin);
+    const actions = audit.body.data.filter((e) => e.target_id === granted.body.id).map((e) => [e.action, e.before?.tokens ?? null, e.after.tokens]);
+    assert.deepEqual(actions, [['allowance.end', 1000, 1000], ['allowance.update', 20, 1000], ['allowance.create', null, 20]]);
+  });
+
   it('the CLI drives the same API: tenants, keys, prices, usage and statements', async () => {
     const out: string[] = [];
     const log = mock.method(console, 'log', (...args: unknown[]) => void out.push(args.join(' ')));
@@ -286,6 +338,12 @@ describe('admin API', () => {
       assert.match(csv, new RegExp(`^group,requests,.*\\r\\n${key.id},1,3,0,4,0,0,11\\r\\n$`));
       const statement = JSON.parse(await run('statement', '--tenant', 'cli-co', '--json'));
       assert.deepEqual([statement.total_micros, statement.credits_micros], [11, 2_500_000]);
+      assert.match(await run('tenants', 'allow', 'cli-co', '--model', 'fake', '--tokens', '500', '--expires', '2099-01-01T00:00:00Z'), /Granted 500 free tokens/);
+      const [allowance] = JSON.parse(await run('tenants', 'allowances', 'cli-co', '--json'));
+      assert.match(await run('tenants', 'allowance-update', 'cli-co', allowance.id, '--tokens', '800'), /800 free tokens of fake until 2099/);
+      assert.match(await run('tenants', 'allowance-end', 'cli-co', allowance.id), new RegExp(`Ended allowance ${allowance.id}`));
+      const [ended] = JSON.parse(await run('tenants', 'allowances', 'cli-co', '--json'));
+      assert.ok(Date.parse(ended.expires_at) <= s.now().getTime());
       await assert.rejects(run('tenants', 'show', 'nobody'), /No tenant has the id or name 'nobody'. \(not_found\)/);
     } finally {
       log.mock.restore();

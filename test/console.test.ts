@@ -558,6 +558,19 @@ describe('web console in headless Chromium', { skip, timeout: 240_000 }, () => {
     await capture(page, 'audit');
     await entries.nth(0).getByRole('button', { name: 'Hide before and after of tenant.credit' }).click();
     await detail.waitFor({ state: 'detached' });
+
+    // A hundred more changes (on a tenant of their own) fill the first page; older ones page in.
+    const other = await api<{ id: string }>('POST', '/api/tenants', keys.admin, { name: 'paging', kind: 'internal' });
+    for (let rpm = 1; rpm <= 100; rpm++) await api('PUT', `/api/tenants/${other.id}/rate-limits`, keys.admin, { rpm, tpm: null });
+    await page.reload();
+    await entries.nth(99).waitFor();
+    assert.equal(await entries.count(), 100);
+    assert.match(await entries.nth(0).getByTestId('audit-change').innerText(), /rpm .*100$/);
+    await page.getByRole('button', { name: 'Show older entries' }).click();
+    await entries.nth(100).waitFor();
+    const total = (await api<{ data: unknown[] }>('GET', '/api/audit?limit=1000', keys.admin)).data.length;
+    assert.equal(await entries.count(), Math.min(total, 200));
+    assert.equal(await entries.nth(100).getAttribute('data-action'), 'tenant.create', 'the page after the 100 changes starts with the tenant they were made on');
   });
 
   it('lists models with memory estimates, pulls a URL with a live bar, loads it, and shows a failed pull', async () => {

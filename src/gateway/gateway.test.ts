@@ -126,6 +126,26 @@ describe('Gateway, streamed', () => {
     assert.deepEqual([usage.outcome, usage.errorCode, usage.completionTokens], ['error', 'upstream_error', 2]);
   });
 
+  it('releases the reservation of a request whose engine refuses before its stream starts', async () => {
+    await meter.prices.addModelPrice({ model: 'm', effectiveFrom: new Date(Date.now() - 1000), inputPerMTok: 1_000_000, cachedInputPerMTok: 0, outputPerMTok: 1_000_000 });
+    const router = new ModelRouter();
+    const engine: Engine = { ...engineOf(async function* () {}), chat: () => { throw new TesseraError('model_not_ready', 'unloaded'); } };
+    await router.load('m', async () => engine, new Date());
+    const gateway = new Gateway({
+      router, metrics: createGatewayMetrics(new Registry(), router), recordUsage: async () => undefined,
+      monotonicMs: () => performance.now(), maxQueue: 4, onUsageError: (err) => { throw err; }, meter,
+    });
+    const ctx: RequestContext = {
+      requestId: `req-${++n}`, keyId: 'key-1', tenantId: tenant.id, allowedModels: null, model: 'm', endpoint: 'chat',
+      promptTokensMax: 100, maxTokens: 50, streamed: false,
+    };
+    const stream = gateway.generate(ctx, engine, (e, s) => e.chat({ messages: [], sampling: {} }, s), new AbortController().signal);
+    await assert.rejects(stream.next(), { code: 'model_not_ready' });
+    assert.equal(meter.budgetView(tenant.id).reservedMicros, 0, 'nothing stays reserved');
+    const [usage] = await store.usage.list({ limit: 1 });
+    assert.deepEqual([usage.requestId, usage.outcome, usage.errorCode], [ctx.requestId, 'error', 'model_not_ready']);
+  });
+
   it('sends none of a last batch whose settlement fails, and lets the engine finish', async () => {
     const failures: unknown[] = [];
     const batches: EngineEvent[][] = [];

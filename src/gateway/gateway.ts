@@ -94,7 +94,14 @@ export class Gateway {
     // Refusals (limits, budget) throw here, before any event: the client gets a proper status.
     const ticket = this.#admit(ctx, engine);
     const startedAt = monotonicMs();
-    const events = start(engine, signal)[Symbol.asyncIterator]();
+    let events: AsyncIterator<EngineEvent>;
+    try {
+      events = start(engine, signal)[Symbol.asyncIterator]();
+    } catch (err) {
+      // An engine that refuses synchronously: the reservation must not outlive the request.
+      await this.#settle(ctx, ticket, { promptTokens: 0, completionTokens: 0 }, 'error', isTesseraError(err) ? err.code : 'internal_error', startedAt, null);
+      throw err;
+    }
     const byModel = { model: ctx.model };
     let firstTokenAt: number | null = null;
     let lastChunkAt = 0;

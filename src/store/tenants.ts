@@ -76,9 +76,7 @@ export function createTenantRepository(db: Kysely<Database>, deps: StoreDeps): T
     },
 
     async addAllowance(input) {
-      if (!Number.isSafeInteger(input.tokens) || input.tokens <= 0) {
-        throw new TesseraError('invalid_request', 'An allowance is a positive whole number of tokens.', { param: 'tokens' });
-      }
+      checkAllowanceTokens(input.tokens);
       if (!(await get(input.tenantId))) throw new TesseraError('not_found', `No tenant has the id '${input.tenantId}'.`, { param: 'tenant_id' });
       const row: Selectable<AllowancesTable> = {
         id: newId('alw'),
@@ -96,6 +94,22 @@ export function createTenantRepository(db: Kysely<Database>, deps: StoreDeps): T
       let query = db.selectFrom('allowances').selectAll();
       if (tenantId !== undefined) query = query.where('tenant_id', '=', tenantId);
       return (await query.orderBy('created_at').execute()).map(toAllowance);
+    },
+
+    async updateAllowance(id, patch) {
+      if (patch.tokens !== undefined) checkAllowanceTokens(patch.tokens);
+      const row = await db.selectFrom('allowances').selectAll().where('id', '=', id).executeTakeFirst();
+      if (!row) return null;
+      if (patch.expiresAt !== undefined && patch.expiresAt.getTime() < fromStoredTime(row.created_at).getTime()) {
+        throw new TesseraError('invalid_request', 'An allowance cannot end before it was granted.', { param: 'expires_at' });
+      }
+      const changes = {
+        ...(patch.tokens !== undefined ? { tokens: patch.tokens } : {}),
+        ...(patch.expiresAt !== undefined ? { expires_at: toStoredTime(patch.expiresAt) } : {}),
+      };
+      if (Object.keys(changes).length === 0) return toAllowance(row);
+      await db.updateTable('allowances').set(changes).where('id', '=', id).execute();
+      return toAllowance({ ...row, ...changes });
     },
   };
 }
@@ -120,6 +134,12 @@ function toTenant(row: Selectable<TenantsTable>): TenantRecord {
     prepaid: Boolean(row.prepaid),
     createdAt: fromStoredTime(row.created_at),
   };
+}
+
+function checkAllowanceTokens(tokens: number): void {
+  if (!Number.isSafeInteger(tokens) || tokens <= 0) {
+    throw new TesseraError('invalid_request', 'An allowance is a positive whole number of tokens.', { param: 'tokens' });
+  }
 }
 
 function toAllowance(row: Selectable<AllowancesTable>): AllowanceRecord {

@@ -289,6 +289,8 @@ export interface TenantRepository {
   rateLimits(): Promise<RateLimitRecord[]>;
   addAllowance(input: { tenantId: string; model: string; tokens: number; expiresAt: Date }): Promise<AllowanceRecord>;
   allowances(tenantId?: string): Promise<AllowanceRecord[]>;
+  /** Changes an allowance's tokens or end (the row stays: statements keep what it paid). Null when no allowance has this id. */
+  updateAllowance(id: string, patch: { tokens?: number; expiresAt?: Date }): Promise<AllowanceRecord | null>;
 }
 
 // ── billing: prices, ledger, requests in flight ──────────────────────────────────────────────────
@@ -394,6 +396,8 @@ export interface AuditEntry {
   id: string;
   at: Date;
   actorKeyId: string | null;
+  /** The acting key's name (keys are never deleted, only revoked; null without a key). */
+  actorKeyName: string | null;
   actorTenantId: string | null;
   action: string;
   targetType: string;
@@ -405,9 +409,12 @@ export interface AuditEntry {
 }
 
 export interface AuditRepository {
-  append(entry: Omit<AuditEntry, 'id' | 'at'>): Promise<AuditEntry>;
-  /** Newest first. */
-  list(query: { tenantId?: string; limit?: number }): Promise<AuditEntry[]>;
+  append(entry: Omit<AuditEntry, 'id' | 'at' | 'actorKeyName'>): Promise<AuditEntry>;
+  /**
+   * Newest first, at most `limit` (1–1000, default 100); `after` (an entry id) continues a listing
+   * with the entries older than that one. Throws `invalid_request` (param `after`) for an unknown id.
+   */
+  list(query: { tenantId?: string; limit?: number; after?: string }): Promise<AuditEntry[]>;
 }
 
 // ── conversations (the console's chat) ───────────────────────────────────────────────────────────

@@ -1,8 +1,8 @@
 // The audit log (GET /api/audit, newest first): who changed what, when, with a compact account of
 // the change and the full before/after records on expand. Platform admins read every entry (or one
 // tenant's); a tenant admin reads the entries about its own tenant, as the server filters them.
-import { Fragment, useState } from 'react';
-import type { ApiKey, AuditEntry, List, Tenant } from '../api/types';
+import { Fragment, useEffect, useState } from 'react';
+import type { ApiKey, AuditEntry, List, PagedList, Tenant } from '../api/types';
 import { useSession } from '../auth/session';
 import { dateTime } from '../format';
 import { Notice } from '../ui/Notice';
@@ -12,21 +12,33 @@ import { changes, changeText } from './auditSummary';
 import './admin.css';
 
 const PAGE = 100;
-const MAX = 1000; // the API's own cap on ?limit=
 const PLATFORM_TENANT_ID = 'tnt_platform';
 const SHOWN_CHANGES = 3;
 
 export function AuditPage() {
   const { client, role } = useSession();
   const [tenant, setTenant] = useState(() => (role === 'admin' ? (new URLSearchParams(location.search).get('tenant') ?? '') : ''));
-  const [limit, setLimit] = useState(PAGE);
   const [open, setOpen] = useState<ReadonlySet<string>>(new Set());
   const tenants = useAsync(() => client.get<List<Tenant>>('/api/tenants').then((r) => r.data), [client]);
   const keys = useAsync(() => client.get<List<ApiKey>>('/api/keys').then((r) => r.data), [client]);
-  const entries = useAsync(
-    () => client.get<List<AuditEntry>>(`/api/audit?limit=${limit}${tenant ? `&tenant=${encodeURIComponent(tenant)}` : ''}`).then((r) => r.data),
-    [client, tenant, limit],
-  );
+  const listing = (after?: string) =>
+    client.get<PagedList<AuditEntry>>(`/api/audit?limit=${PAGE}${tenant ? `&tenant=${encodeURIComponent(tenant)}` : ''}${after ? `&after=${after}` : ''}`);
+  const newest = useAsync(() => listing(), [client, tenant]);
+  // Older pages, appended as the reader asks for them; a new first page starts over.
+  const [older, setOlder] = useState<{ pages: Array<PagedList<AuditEntry>>; loading: boolean; error: string | null }>({ pages: [], loading: false, error: null });
+  useEffect(() => setOlder({ pages: [], loading: false, error: null }), [newest.data]);
+  const pages = newest.data ? [newest.data, ...older.pages] : [];
+  const entries = { data: newest.data ? pages.flatMap((p) => p.data) : null, error: newest.error ?? older.error, loading: newest.loading || older.loading };
+  const hasMore = pages.at(-1)?.has_more ?? false;
+  const showOlder = () => {
+    const after = pages.at(-1)?.last_id;
+    if (!after) return;
+    setOlder((o) => ({ ...o, loading: true }));
+    listing(after).then(
+      (page) => setOlder((o) => ({ pages: [...o.pages, page], loading: false, error: null })),
+      (err: unknown) => setOlder((o) => ({ ...o, loading: false, error: err instanceof Error ? err.message : String(err) })),
+    );
+  };
   const tenantName = new Map((tenants.data ?? []).map((t) => [t.id, t.name]));
   const keyName = new Map((keys.data ?? []).map((k) => [k.id, k.name]));
   const toggle = (id: string) => {
@@ -35,8 +47,7 @@ export function AuditPage() {
     setOpen(next);
   };
 
-  const actor = (e: AuditEntry) =>
-    keyName.get(e.actor_key_id) ?? (e.actor_tenant_id === PLATFORM_TENANT_ID ? 'a platform admin' : `key ${e.actor_key_id}`);
+  const actor = (e: AuditEntry) => e.actor_key_name ?? (e.actor_tenant_id === PLATFORM_TENANT_ID ? 'a platform admin' : `key ${e.actor_key_id}`);
   const target = (e: AuditEntry) => {
     const id = e.target_id ?? '';
     const name = e.target_type === 'tenant' ? tenantName.get(id) : e.target_type === 'key' ? keyName.get(id) : undefined;
@@ -121,8 +132,8 @@ export function AuditPage() {
           </tbody>
         </table>
       </div>
-      {entries.data?.length === limit && limit < MAX && (
-        <button type="button" onClick={() => setLimit(Math.min(limit + PAGE, MAX))}>
+      {hasMore && (
+        <button type="button" disabled={older.loading} onClick={showOlder}>
           Show older entries
         </button>
       )}

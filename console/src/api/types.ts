@@ -7,6 +7,13 @@ export interface List<T> {
   data: T[];
 }
 
+/** A list the server pages (`?after=<last_id>` continues it). */
+export interface PagedList<T> extends List<T> {
+  first_id: string | null;
+  last_id: string | null;
+  has_more: boolean;
+}
+
 export interface ApiKey {
   id: string;
   name: string;
@@ -108,6 +115,8 @@ export interface AuditEntry {
   id: string;
   at: string;
   actor_key_id: string;
+  /** The acting key's name (null when the entry has no key). */
+  actor_key_name: string | null;
   actor_tenant_id: string;
   action: string;
   target_type: string;

@@ -8,7 +8,7 @@ import { auditQuery } from './audit.js';
 import { createKeyBody } from './keys.js';
 import { chipPriceBody, modelPriceBody } from './prices.js';
 import { rateLimitPut } from './rate-limits.js';
-import { allowanceBody, createTenantBody, creditBody, patchTenantBody } from './tenants.js';
+import { allowanceBody, createTenantBody, creditBody, patchAllowanceBody, patchTenantBody } from './tenants.js';
 import { statementQuery, usageQuery } from './usage.js';
 
 type Responses = Record<string, { description: string; content?: Record<string, { schema: unknown }> }>;
@@ -47,6 +47,7 @@ function op(summary: string, extra: { requestBody?: unknown; parameters?: unknow
 export function adminPaths() {
   const tenant = [idParam('tenant id (or name)')];
   const key = [idParam('key id')];
+  const allowance = { name: 'allowance', in: 'path', required: true, schema: { type: 'string' }, description: 'allowance id' };
   return {
     '/api/me': { get: op('The calling key and its tenant') },
     '/api/tenants': {
@@ -66,6 +67,10 @@ export function adminPaths() {
     '/api/tenants/{id}/allowances': {
       get: op('Free token allowances', { parameters: tenant }),
       post: op('Grant a free token allowance (admin)', { parameters: tenant, requestBody: json(allowanceBody), created: true }),
+    },
+    '/api/tenants/{id}/allowances/{allowance}': {
+      patch: op("Change an allowance's tokens or end (admin)", { parameters: [...tenant, allowance], requestBody: json(patchAllowanceBody) }),
+      delete: op('End an allowance now; it stays listed (admin)', { parameters: [...tenant, allowance] }),
     },
     '/api/keys': {
       get: op('List keys (admin: all or ?tenant=; tenant admin: its tenant; member: its own key)', { parameters: [{ name: 'tenant', in: 'query', required: false, schema: { type: 'string' } }] }),

@@ -9,6 +9,7 @@ import { z } from 'zod';
 import { TesseraError } from '../../core/errors.js';
 import type { Meter } from '../../metering/index.js';
 import type { AllowanceRecord, TenantRecord } from '../../store/index.js';
+import type { AuthenticatedKey } from '../auth.js';
 import { parseBody } from '../validate.js';
 import { audit, listingTenant, requireRole, visibleTenant, type AdminDeps } from './access.js';
 import { rateLimitBody, rateLimitsOf, setRateLimit } from './rate-limits.js';
@@ -41,7 +42,15 @@ export const allowanceBody = z.strictObject({
   expires_at: z.iso.datetime({ offset: true }),
 });
 
+export const patchAllowanceBody = z
+  .strictObject({
+    tokens: z.number().int().positive().max(Number.MAX_SAFE_INTEGER).optional(),
+    expires_at: z.iso.datetime({ offset: true }).optional(),
+  })
+  .refine((b) => b.tokens !== undefined || b.expires_at !== undefined, { message: 'give tokens, expires_at or both' });
+
 type Params = { Params: { id: string } };
+type AllowanceParams = { Params: { id: string; allowance: string } };
 
 export function registerTenantRoutes(app: FastifyInstance, deps: AdminDeps): void {
   const { store, meter, now } = deps;
@@ -111,6 +120,39 @@ export function registerTenantRoutes(app: FastifyInstance, deps: AdminDeps): voi
     await meter?.reload();
     return reply.code(201).send(allowanceJson(allowance));
   });
+
+  /** Changes an allowance: more or fewer tokens, a later or earlier end (not in the past). */
+  app.patch<AllowanceParams>('/api/tenants/:id/allowances/:allowance', async (request) => {
+    const actor = requireRole(request, 'admin');
+    const body = parseBody(patchAllowanceBody, request.body);
+    const expiresAt = body.expires_at === undefined ? undefined : new Date(body.expires_at);
+    if (expiresAt && expiresAt < now()) {
+      throw new TesseraError('invalid_request', 'expires_at must not be in the past; to end an allowance now, DELETE it.', { param: 'expires_at' });
+    }
+    return changeAllowance(actor, request.params, { tokens: body.tokens, expiresAt }, 'allowance.update');
+  });
+
+  /** Ends an allowance now. Its row stays, so statements still show what it paid for. */
+  app.delete<AllowanceParams>('/api/tenants/:id/allowances/:allowance', async (request) => {
+    const actor = requireRole(request, 'admin');
+    return changeAllowance(actor, request.params, { expiresAt: now() }, 'allowance.end');
+  });
+
+  async function changeAllowance(
+    actor: AuthenticatedKey,
+    params: AllowanceParams['Params'],
+    patch: { tokens?: number; expiresAt?: Date },
+    action: string,
+  ) {
+    const tenant = await visibleTenant(store, actor, params.id);
+    const before = (await store.tenants.allowances(tenant.id)).find((a) => a.id === params.allowance);
+    if (!before) throw new TesseraError('not_found', `Tenant ${tenant.name} has no allowance '${params.allowance}'.`);
+    const after = await store.tenants.updateAllowance(before.id, patch);
+    if (!after) throw new TesseraError('not_found', `Tenant ${tenant.name} has no allowance '${params.allowance}'.`);
+    await audit(store, actor, { action, targetType: 'allowance', targetId: after.id, tenantId: tenant.id, before: allowanceJson(before), after: allowanceJson(after) });
+    await meter?.reload();
+    return allowanceJson(after);
+  }
 
   if (meter) registerBudgetRoutes(app, deps, meter);
 }

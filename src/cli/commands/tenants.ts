@@ -16,6 +16,14 @@ interface TenantBody {
   created_at: string;
 }
 
+interface AllowanceBody {
+  id: string;
+  model: string;
+  tokens: number;
+  expires_at: string;
+  created_at: string;
+}
+
 const limitOrNone = (value: string): number | null => (value === 'none' ? null : wholeNumber(0)(value));
 
 function bool(value: string): boolean {
@@ -136,6 +144,37 @@ export function tenantsCommand(env: Record<string, string | undefined>): Command
       const body = { model: opts.model, tokens: opts.tokens, expires_at: opts.expires };
       const created = await callServer<{ id: string }>(resolveTarget(opts, env), 'POST', path(id, '/allowances'), body);
       console.log(`Granted ${opts.tokens} free tokens of ${opts.model} until ${opts.expires} (${created.id}).`);
+    });
+
+  withTarget(tenants.command('allowances'))
+    .description("A tenant's free token allowances, ended ones included")
+    .argument('<id>', 'tenant id or name')
+    .option('--json', 'print JSON')
+    .action(async (id: string, opts) => {
+      const { data } = await callServer<{ data: AllowanceBody[] }>(resolveTarget(opts, env), 'GET', path(id, '/allowances'));
+      if (opts.json) return console.log(JSON.stringify(data, null, 2));
+      console.table(data.map((a) => ({ id: a.id, model: a.model, tokens: a.tokens, 'expires at': a.expires_at, granted: a.created_at })));
+    });
+
+  withTarget(tenants.command('allowance-update'))
+    .description('Change an allowance: its tokens or its end')
+    .argument('<id>', 'tenant id or name')
+    .argument('<allowance>', 'allowance id')
+    .option('--tokens <n>', 'free tokens', wholeNumber(1))
+    .option('--expires <iso-time>', 'when the allowance ends')
+    .action(async (id: string, allowance: string, opts) => {
+      const body = { tokens: opts.tokens, expires_at: opts.expires };
+      const a = await callServer<AllowanceBody>(resolveTarget(opts, env), 'PATCH', path(id, `/allowances/${encodeURIComponent(allowance)}`), body);
+      console.log(`Allowance ${a.id}: ${a.tokens} free tokens of ${a.model} until ${a.expires_at}.`);
+    });
+
+  withTarget(tenants.command('allowance-end'))
+    .description('End an allowance now (it stays listed, and statements keep what it paid)')
+    .argument('<id>', 'tenant id or name')
+    .argument('<allowance>', 'allowance id')
+    .action(async (id: string, allowance: string, opts) => {
+      const a = await callServer<AllowanceBody>(resolveTarget(opts, env), 'DELETE', path(id, `/allowances/${encodeURIComponent(allowance)}`));
+      console.log(`Ended allowance ${a.id} (${a.model}) at ${a.expires_at}.`);
     });
   return tenants;
 }

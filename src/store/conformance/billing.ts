@@ -90,4 +90,26 @@ export function billingConformance(newDatabase: NewDatabase): void {
       const [only] = await store.audit.list({ tenantId: 'a' });
       assert.deepEqual([only.before, only.after, only.at], [{ x: 1 }, { x: 2 }, T0]);
     }));
+
+  it('names the acting key and pages the audit log with a cursor, entries of one instant included', () =>
+    withStore(newDatabase, async (store, clock) => {
+      const { key } = await store.keys.create({ name: 'ops-lead', role: 'admin' });
+      // Five entries in the same millisecond, then one later: the cursor must order by (at, id).
+      for (let i = 0; i < 5; i++) {
+        await store.audit.append({ actorKeyId: key.id, actorTenantId: key.tenantId, action: `a${i}`, targetType: 't', targetId: null, tenantId: null, before: null, after: { i } });
+      }
+      clock.advance(1);
+      await store.audit.append({ actorKeyId: null, actorTenantId: null, action: 'late', targetType: 't', targetId: null, tenantId: 'x', before: null, after: null });
+      const all = await store.audit.list({});
+      assert.deepEqual([all[0].actorKeyName, all[1].actorKeyName], [null, 'ops-lead']);
+      const paged: string[] = [];
+      for (let after: string | undefined; ; ) {
+        const page = await store.audit.list({ limit: 2, after });
+        if (page.length === 0) break;
+        paged.push(...page.map((e) => e.id));
+        after = page.at(-1)!.id;
+      }
+      assert.deepEqual(paged, all.map((e) => e.id));
+      await assert.rejects(store.audit.list({ tenantId: 'x', after: all[1].id }), /No audit entry/, "another tenant's entry is no cursor");
+    }));
 }
