@@ -10,7 +10,9 @@
  *
  * Settings come as one JSON argument; the child answers over the IPC channel:
  *   → { type: 'ready', url, key? }                once serving
- *   ← { type: 'memory' } → { type: 'memory', usage: process.memoryUsage(), journal? }
+ *   ← { type: 'memory', gc? } → { type: 'memory', usage: process.memoryUsage(), journal? }
+ *                                  (gc: after a full collection, so heapUsed is the live heap;
+ *                                  the process runs with --expose-gc for this)
  *   ← { type: 'profile', action: 'start' }                  starts V8's CPU profiler in this process
  *   ← { type: 'profile', action: 'stop', file } → { type: 'profiled', file }   writes the .cpuprofile
  *   ← { type: 'stop' }   → closes cleanly and exits 0
@@ -47,7 +49,7 @@ export type ChildMessage =
   | { type: 'error'; message: string };
 
 export type ParentMessage =
-  | { type: 'memory' }
+  | { type: 'memory'; gc?: boolean }
   | { type: 'profile'; action: 'start' }
   | { type: 'profile'; action: 'stop'; file: string }
   | { type: 'stop' };
@@ -56,6 +58,11 @@ export type ParentMessage =
 const MONTHLY_LIMIT_MICROS = 1_000_000_000_000;
 /** Rate limits far above what two cores can send, so they are checked on every request but never bite. */
 const GENEROUS = { rpm: 1_000_000_000, tpm: 1_000_000_000_000 };
+
+/** A full collection (the process is started with --expose-gc). */
+function collectGarbage(): void {
+  (globalThis as { gc?: () => void }).gc?.();
+}
 
 function send(message: ChildMessage): void {
   process.send?.(message);
@@ -107,7 +114,9 @@ async function runTessera(settings: TesseraChildSettings): Promise<() => Promise
   await meter.reload();
   const stats = () => ({ commits: meter.journal.commits, operations: meter.journal.operations });
   process.on('message', (message: ParentMessage) => {
-    if (message.type === 'memory') send({ type: 'memory', usage: process.memoryUsage(), journal: stats() });
+    if (message.type !== 'memory') return;
+    if (message.gc) collectGarbage();
+    send({ type: 'memory', usage: process.memoryUsage(), journal: stats() });
   });
   send({ type: 'ready', url: server.url, key: secret });
   return async () => {
@@ -121,7 +130,10 @@ async function main(): Promise<void> {
   const stop = settings.role === 'mock' ? await runMock(settings) : await runTessera(settings);
   let session: Session | undefined;
   process.on('message', (message: ParentMessage) => {
-    if (message.type === 'memory' && settings.role === 'mock') send({ type: 'memory', usage: process.memoryUsage() });
+    if (message.type === 'memory' && settings.role === 'mock') {
+      if (message.gc) collectGarbage();
+      send({ type: 'memory', usage: process.memoryUsage() });
+    }
     if (message.type === 'profile') void profile(message).catch((err: unknown) => send({ type: 'error', message: String(err) }));
     if (message.type !== 'stop') return;
     void stop().finally(() => process.exit(0));

@@ -505,7 +505,8 @@ async function runSoak(options: Options, minutes: number): Promise<void> {
     const t0 = Date.now();
     const sample = async () => {
       const rss = procSample(tessera!.pid)?.rssBytes;
-      const usage = await tessera!.memory();
+      // After a full collection: heapUsed is then the live heap, without the GC's sawtooth.
+      const usage = await tessera!.memory({ gc: true });
       if (rss !== undefined) samples.push({ t: (Date.now() - t0) / 1000, rss, heapUsed: usage?.heapUsed, heapTotal: usage?.heapTotal, external: usage?.external });
     };
     await sample();
@@ -546,9 +547,11 @@ async function runSoak(options: Options, minutes: number): Promise<void> {
   log(`machine after the soak: ${describeLoad(after)}`);
 
   // Memory after the first minute (JIT, caches and pools warm up then) decides flat or growing.
-  // RSS and heap both follow the GC's sawtooth (V8 grows and shrinks its heap): the trend is read
-  // from each minute's lowest sample, which a leak raises and a sawtooth does not.
+  // The heap is sampled after a full collection (the live heap: what a leak raises), its trend
+  // fitted over every sample. RSS follows V8's heap growing and shrinking: its trend is read from
+  // each minute's lowest sample, which a leak raises and that sawtooth does not.
   const settled = samples.filter((s) => s.t >= Math.min(60, durationS / 4));
+  const liveHeap = settled.filter((s) => s.heapUsed !== undefined);
   const troughs = (value: (s: SoakSample) => number | undefined) => {
     const low = new Map<number, number>();
     for (const s of settled) {
@@ -559,23 +562,23 @@ async function runSoak(options: Options, minutes: number): Promise<void> {
     return slope([...low.keys()], [...low.values()]);
   };
   const rssSlope = troughs((s) => s.rss);
-  const heapSlope = troughs((s) => s.heapUsed);
+  const heapSlope = slope(liveHeap.map((s) => s.t / 60), liveHeap.map((s) => s.heapUsed! / 2 ** 20));
   const flat = rssSlope < 1 && heapSlope < 0.5;
   await writeFile(join(WORK_DIR, 'soak-samples.json'), JSON.stringify({ minutes, connections: options.soakConnections, samples }));
 
   const rows = [
-    '| minute | req/s | p50 ms | p99 ms | failed | RSS MiB (low–high in minute) | heap used MiB (lowest in minute) | heap total MiB (end) | external MiB (end) |',
+    '| minute | req/s | p50 ms | p99 ms | failed | RSS MiB (low–high in minute) | live heap MiB (low–high in minute) | heap total MiB (end) | external MiB (end) |',
     '|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
   ];
   for (const w of windows) {
     const sorted = w.times.sorted();
     const inMinute = samples.filter((s) => Math.floor(s.t / 60) === w.minute);
     const end = inMinute[inMinute.length - 1];
-    const lowHeap = inMinute.reduce((a, s) => (s.heapUsed === undefined ? a : Math.min(a, s.heapUsed)), Infinity);
+    const heaps = inMinute.flatMap((s) => (s.heapUsed === undefined ? [] : [s.heapUsed]));
     const seconds = Math.min(60, durationS - w.minute * 60);
     if (seconds <= 0) continue;
     rows.push(
-      `| ${w.minute + 1} | ${count(sorted.length / seconds)} | ${ms(percentile(sorted, 50))} | ${ms(percentile(sorted, 99))} | ${w.failed} | ${inMinute.length ? `${mb(Math.min(...inMinute.map((x) => x.rss)))}–${mb(Math.max(...inMinute.map((x) => x.rss)))}` : '–'} | ${Number.isFinite(lowHeap) ? mb(lowHeap) : '–'} | ${mb(end?.heapTotal)} | ${mb(end?.external)} |`,
+      `| ${w.minute + 1} | ${count(sorted.length / seconds)} | ${ms(percentile(sorted, 50))} | ${ms(percentile(sorted, 99))} | ${w.failed} | ${inMinute.length ? `${mb(Math.min(...inMinute.map((x) => x.rss)))}–${mb(Math.max(...inMinute.map((x) => x.rss)))}` : '–'} | ${heaps.length ? `${mb(Math.min(...heaps))}–${mb(Math.max(...heaps))}` : '–'} | ${mb(end?.heapTotal)} | ${mb(end?.external)} |`,
     );
   }
   const first = samples[0];
@@ -589,9 +592,9 @@ async function runSoak(options: Options, minutes: number): Promise<void> {
     '',
     rows.join('\n'),
     '',
-    `RSS ${mb(first?.rss)} MiB at the start, ${mb(last?.rss)} MiB at the end; trend after the first minute of each minute's lowest sample: ` +
-      `RSS ${rssSlope >= 0 ? '+' : ''}${rssSlope.toFixed(2)} MiB/min, heap used ${heapSlope >= 0 ? '+' : ''}${heapSlope.toFixed(2)} MiB/min → ` +
-      `**${flat ? 'flat (not growing)' : 'growing'}** (flat = RSS trough trend < 1 MiB/min and heap trough trend < 0.5 MiB/min; samples in bench/work/gateway/soak-samples.json).`,
+    `RSS ${mb(first?.rss)} MiB at the start, ${mb(last?.rss)} MiB at the end; live heap ${mb(first?.heapUsed)} → ${mb(last?.heapUsed)} MiB. Trends after the first minute: ` +
+      `RSS (each minute's lowest sample) ${rssSlope >= 0 ? '+' : ''}${rssSlope.toFixed(2)} MiB/min, live heap (every sample, after a full GC) ${heapSlope >= 0 ? '+' : ''}${heapSlope.toFixed(2)} MiB/min → ` +
+      `**${flat ? 'flat (not growing)' : 'growing'}** (flat = RSS trend < 1 MiB/min and live-heap trend < 0.5 MiB/min; samples in bench/work/gateway/soak-samples.json).`,
   ].join('\n');
   console.log(`\n${text}`);
   if (options.write) {

@@ -91,8 +91,8 @@ export interface Child {
   /** The node process's own pid (not taskset's: taskset execs node in place, so they are the same). */
   pid: number;
   logFile: string;
-  /** process.memoryUsage() of a child.ts process (undefined for Portkey). */
-  memory(): Promise<NodeJS.MemoryUsage | undefined>;
+  /** process.memoryUsage() of a child.ts process (undefined for Portkey); `gc`: after a full collection. */
+  memory(options?: { gc?: boolean }): Promise<NodeJS.MemoryUsage | undefined>;
   /** Tessera's metering journal: transactions committed and operations in them (undefined for others). */
   journal(): Promise<{ commits: number; operations: number } | undefined>;
   /** Starts V8's CPU profiler in a child.ts process. */
@@ -125,7 +125,8 @@ export async function startChild(name: string, settings: ChildSettings, cpu: num
   const ext = extname(fileURLToPath(import.meta.url));
   const script = join(HERE, `child${ext}`);
   const loader = ext === '.ts' ? ['--import', 'tsx'] : [];
-  const [file, args] = command(cpu, [...loader, script, JSON.stringify(settings)]);
+  // --expose-gc: the soak reads the live heap after a full collection (only when it asks).
+  const [file, args] = command(cpu, [...loader, '--expose-gc', script, JSON.stringify(settings)]);
   const log = await openLog(name);
   const proc = spawn(file, args, { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
   proc.stdout!.pipe(log.stream, { end: false });
@@ -151,11 +152,11 @@ export async function startChild(name: string, settings: ChildSettings, cpu: num
     for (const resolve of w) resolve(message);
   });
   const tell = (message: ParentMessage) => void (proc.connected && proc.send(message));
-  const ask = () =>
+  const ask = (gc = false) =>
     new Promise<MemoryReply | undefined>((resolve) => {
       if (!proc.connected) return resolve(undefined);
       waiting.push(resolve);
-      tell({ type: 'memory' });
+      tell({ type: 'memory', gc });
     });
   return {
     name,
@@ -163,7 +164,7 @@ export async function startChild(name: string, settings: ChildSettings, cpu: num
     key: ready.key,
     pid: proc.pid!,
     logFile: log.file,
-    memory: async () => (await ask())?.usage,
+    memory: async (options) => (await ask(options?.gc))?.usage,
     journal: async () => (await ask())?.journal,
     profileStart: () => tell({ type: 'profile', action: 'start' }),
     profileStop: (file) =>
