@@ -4,7 +4,7 @@
  *   native  llama.cpp's own `llama-batched-bench`, built from the source node-llama-cpp ships (baseline),
  *   server  llama.cpp's own `llama-server` from the same build, `-np N`, N concurrent /v1/completions,
  *   direct  node-llama-cpp directly (one context with N sequences, one evaluate loop per sequence),
- *   http    Tessera's HTTP API (in-process server, `parallel` = N, real HTTP on 127.0.0.1).
+ *   http    Tessera's HTTP API (its own process, `parallel` = N, real HTTP on 127.0.0.1).
  * Prints them side by side as ratios to the native baseline and rewrites the "Serving (bench/serve)"
  * section of bench/serve/results.md (not with --quick or --no-write).
  *
@@ -325,7 +325,7 @@ async function main(): Promise<void> {
   }
   if (has('http') && !tesseraFailed) {
     settings.push(
-      `Tessera (per stream count N): startTessera in-process, gpu off, threads ${o.threads}, parallel N, contextSize ${perSequenceContext}; ` +
+      `Tessera (per stream count N): startTessera in a child process (as tessera serve), gpu off, threads ${o.threads}, parallel N, contextSize ${perSequenceContext}; ` +
         `N concurrent streaming POST /v1/completions, temperature 0, max_tokens ${o.tokens} (no ignore_eos in the OpenAI API)` +
         (o.flashAttention === 'auto' ? '' : `; Tessera has no flash-attention setting, so it ran with node-llama-cpp's default (auto)`),
     );

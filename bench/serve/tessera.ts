@@ -1,14 +1,15 @@
 /**
- * Starts Tessera in-process, exactly as `tessera serve` would (composition root `startTessera`), on
- * a fresh data dir under bench/work, serving one GGUF file on the CPU with the benchmark's thread
- * count and one sequence per stream. The bench talks to it over real HTTP on 127.0.0.1.
- *
- * src/main.js is imported lazily, so the other columns still run when the server cannot start.
+ * Starts Tessera for the HTTP column exactly as `tessera serve` would (composition root
+ * `startTessera`), in a child process (tessera-child.ts), on a fresh data dir under bench/work,
+ * serving one GGUF file on the CPU with the benchmark's thread count and one sequence per stream.
+ * The bench talks to it over real HTTP on 127.0.0.1, as it talks to llama-server: neither server
+ * shares its event loop with the load generator.
  */
-import { rm } from 'node:fs/promises';
-import { join } from 'node:path';
-import { request } from 'undici';
-import { WORK_DIR } from './build-native.js';
+import { spawn } from 'node:child_process';
+import { extname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { REPO_ROOT, WORK_DIR } from './build-native.js';
+import type { TesseraChildMessage, TesseraChildSettings } from './tessera-child.js';
 
 export interface TesseraHandle {
   url: string;
@@ -25,39 +26,47 @@ export interface TesseraOptions {
   onProgress?: (line: string) => void;
 }
 
+const START_TIMEOUT_MS = 300_000;
+
 export async function startTesseraForBench(o: TesseraOptions): Promise<TesseraHandle> {
   const say = o.onProgress ?? (() => undefined);
-  const [{ startTessera }, { compileConfig }] = await Promise.all([
-    import('../../src/main.js'),
-    import('../../src/core/config.js'),
-  ]);
-  const dataDir = join(WORK_DIR, 'tessera-data');
-  // A fresh data dir every run: the admin key is printed only when the store is created.
-  await rm(dataDir, { recursive: true, force: true });
-  const config = compileConfig({
-    port: 0,
-    dataDir,
+  const settings: TesseraChildSettings = {
     model: o.model,
-    gpu: 'off',
+    dataDir: join(WORK_DIR, 'tessera-data'),
     threads: o.threads,
-    contextSize: o.perSequenceContext,
     parallel: o.parallel,
-    offline: true,
-    logLevel: 'warn',
-  });
+    perSequenceContext: o.perSequenceContext,
+  };
+  const self = fileURLToPath(import.meta.url);
+  const ext = extname(self);
+  const script = join(self, '..', `tessera-child${ext}`);
+  const loader = ext === '.ts' ? ['--import', 'tsx'] : [];
   say(`[tessera] starting (threads=${o.threads}, parallel=${o.parallel}, contextSize=${o.perSequenceContext}) and loading the model`);
-  const server = await startTessera(config, { print: () => undefined, waitForModels: true });
+  const proc = spawn(process.execPath, [...loader, script, JSON.stringify(settings)], { cwd: REPO_ROOT, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
+  const close = async () => {
+    if (proc.exitCode === null && proc.signalCode === null) {
+      if (proc.connected) proc.send({ type: 'stop' });
+      else proc.kill('SIGTERM');
+      const timer = setTimeout(() => proc.kill('SIGKILL'), 15_000);
+      await exited;
+      clearTimeout(timer);
+    }
+  };
   try {
-    if (!server.adminKey) throw new Error('Tessera did not create an admin key on a fresh data dir');
-    const res = await request(`${server.url}/v1/models`, { headers: { authorization: `Bearer ${server.adminKey}` } });
-    const body = (await res.body.json()) as { data?: Array<{ id: string }> };
-    if (res.statusCode !== 200) throw new Error(`GET /v1/models answered ${res.statusCode}: ${JSON.stringify(body)}`);
-    const model = body.data?.[0]?.id;
-    if (!model) throw new Error('Tessera lists no model: did it fail to load? (see its warnings above)');
-    say(`[tessera] ready at ${server.url}, model "${model}"`);
-    return { url: server.url, apiKey: server.adminKey, model, close: () => server.close() };
+    const ready = await new Promise<Extract<TesseraChildMessage, { type: 'ready' }>>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`Tessera did not start in ${START_TIMEOUT_MS / 1000} s`)), START_TIMEOUT_MS);
+      proc.on('message', (message: TesseraChildMessage) => {
+        clearTimeout(timer);
+        if (message.type === 'ready') resolve(message);
+        else reject(new Error(message.message));
+      });
+      proc.once('exit', (code) => (clearTimeout(timer), reject(new Error(`Tessera exited with ${code} before it was ready`))));
+    });
+    say(`[tessera] ready at ${ready.url} (pid ${proc.pid}), model "${ready.model}"`);
+    return { url: ready.url, apiKey: ready.apiKey, model: ready.model, close };
   } catch (err) {
-    await server.close();
+    await close();
     throw err;
   }
 }
