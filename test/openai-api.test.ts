@@ -219,5 +219,11 @@ describe('OpenAI API end to end (llama engine, tiny model)', () => {
     assert.match(text, /tessera_inter_token_latency_seconds_bucket/);
     assert.match(text, /tessera_queue_depth/);
     assert.match(text, /tessera_models_loaded\{state="ready"\} 1/);
+    // On the native decode loop (CI requires it): where the loop's time goes.
+    if (t.server.router.engine(t.model).stats().decodeLoop) {
+      assert.ok(Number(/tessera_decode_steps_total\{model="[^"]+"\} (\d+)/.exec(text)?.[1]) > 0, 'decode steps counted');
+      assert.ok(Number(/tessera_decode_seconds_total\{model="[^"]+"\} ([\d.e-]+)/.exec(text)?.[1]) > 0, 'time in llama_decode');
+      assert.match(text, /tessera_decode_busy_seconds_total\{model="[^"]+"\}/);
+    }
   });
 });

@@ -298,10 +298,20 @@ async function main(): Promise<void> {
             await waitForCalm(o.calmSeconds, 'tessera');
             say(`[tessera] ${tag}: ${n} concurrent /v1/completions …`);
             const t = tessera;
+            const loopBefore = await t.loopCounters().catch(() => undefined);
             const a = await withHeartbeat('tessera', n * o.tokens, o.maxRunSeconds, (counter) =>
               runHttpLoad({ baseUrl: t.url, apiKey: t.apiKey, model: t.model, streams: n, tokens: o.tokens, prompts: httpPrompts, extraBody: samplingBody, counter }),
             );
             record(row, 'http', a, tag);
+            const loopAfter = await t.loopCounters().catch(() => undefined);
+            if (loopBefore && loopAfter && loopAfter.steps > loopBefore.steps) {
+              // Where the decode thread's time went in this run (the native loop's own counters).
+              const steps = loopAfter.steps - loopBefore.steps;
+              const perStep = (key: 'decodeS' | 'samplingS' | 'busyS') => (((loopAfter[key] - loopBefore[key]) / steps) * 1000).toFixed(1);
+              const line = `Tessera, ${n} streams, run ${rep}: ${steps} decode steps; per step ${perStep('decodeS')} ms in llama_decode, ${perStep('samplingS')} ms sampling, ${perStep('busyS')} ms of loop work in all`;
+              say(`[tessera] ${line}`);
+              notes.push(line);
+            }
             if (a.totalTokens < n * o.tokens) {
               notes.push(`Tessera, ${n} streams, run ${rep}: ${a.totalTokens} of ${n * o.tokens} tokens produced (EOS or errors); tok/s is over the real tokens.`);
             }

@@ -15,7 +15,34 @@ export interface TesseraHandle {
   url: string;
   apiKey: string;
   model: string;
+  /** The native decode loop's counters from /metrics (undefined on node-llama-cpp's loop). */
+  loopCounters(): Promise<LoopCounters | undefined>;
   close(): Promise<void>;
+}
+
+export interface LoopCounters {
+  steps: number;
+  decodeS: number;
+  samplingS: number;
+  busyS: number;
+}
+
+const LOOP_METRICS: Record<keyof LoopCounters, string> = {
+  steps: 'tessera_decode_steps_total',
+  decodeS: 'tessera_decode_seconds_total',
+  samplingS: 'tessera_decode_sampling_seconds_total',
+  busyS: 'tessera_decode_busy_seconds_total',
+};
+
+async function readLoopCounters(url: string): Promise<LoopCounters | undefined> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  const value = (name: string) => {
+    const line = text.split('\n').find((l) => l.startsWith(`${name}{`));
+    return line === undefined ? undefined : Number(line.slice(line.lastIndexOf(' ') + 1));
+  };
+  const entries = Object.entries(LOOP_METRICS).map(([key, name]) => [key, value(name)] as const);
+  if (entries.some(([, v]) => v === undefined)) return undefined;
+  return Object.fromEntries(entries) as unknown as LoopCounters;
 }
 
 export interface TesseraOptions {
@@ -64,7 +91,7 @@ export async function startTesseraForBench(o: TesseraOptions): Promise<TesseraHa
       proc.once('exit', (code) => (clearTimeout(timer), reject(new Error(`Tessera exited with ${code} before it was ready`))));
     });
     say(`[tessera] ready at ${ready.url} (pid ${proc.pid}), model "${ready.model}"`);
-    return { url: ready.url, apiKey: ready.apiKey, model: ready.model, close };
+    return { url: ready.url, apiKey: ready.apiKey, model: ready.model, loopCounters: () => readLoopCounters(ready.url), close };
   } catch (err) {
     await close();
     throw err;

@@ -3,6 +3,7 @@
  * never prom-client's global one, so two servers in one process — tests — do not collide).
  */
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import type { EngineStats } from '../engines/types.js';
 import type { ModelRouter } from './router.js';
 
 export interface GatewayMetrics {
@@ -46,6 +47,25 @@ export function createGatewayMetrics(registry: Registry, router: ModelRouter): G
       for (const s of router.states()) this.inc({ state: s.status });
     },
   });
+  // The native decode loop's own counters (llama models on it): where a step's time goes.
+  const loopStat = (name: string, help: string, read: (loop: NonNullable<EngineStats['decodeLoop']>) => number) =>
+    new Gauge({
+      name,
+      help,
+      labelNames: ['model'],
+      registers,
+      collect() {
+        this.reset();
+        for (const s of router.states()) {
+          const loop = s.status === 'ready' ? s.engine.stats().decodeLoop : undefined;
+          if (loop) this.set({ model: s.name }, read(loop));
+        }
+      },
+    });
+  loopStat('tessera_decode_steps_total', 'Decode steps (one llama_decode for every running sequence) since the model loaded.', (l) => l.steps);
+  loopStat('tessera_decode_seconds_total', 'Time inside llama_decode since the model loaded.', (l) => l.decodeMs / 1000);
+  loopStat('tessera_decode_sampling_seconds_total', 'Time sampling next tokens since the model loaded.', (l) => l.sampleMs / 1000);
+  loopStat('tessera_decode_busy_seconds_total', 'Time the decode loop was working (not waiting for requests) since the model loaded.', (l) => l.busyMs / 1000);
   return {
     requests: new Counter({
       name: 'tessera_requests_total',
