@@ -47,21 +47,28 @@ export function createGatewayMetrics(registry: Registry, router: ModelRouter): G
       for (const s of router.states()) this.inc({ state: s.status });
     },
   });
-  // The native decode loop's own counters (llama models on it): where a step's time goes.
-  const loopStat = (name: string, help: string, read: (loop: NonNullable<EngineStats['decodeLoop']>) => number) =>
-    new Gauge({
+  // The native decode loop's own counters (llama models on it): where a step's time goes. Read at
+  // each scrape and added as the increase since the last one, so the counters never go down when
+  // a model is reloaded (its loop starts again from zero).
+  const loopStat = (name: string, help: string, read: (loop: NonNullable<EngineStats['decodeLoop']>) => number) => {
+    const seen = new Map<string, number>();
+    return new Counter({
       name,
       help,
       labelNames: ['model'],
       registers,
       collect() {
-        this.reset();
         for (const s of router.states()) {
           const loop = s.status === 'ready' ? s.engine.stats().decodeLoop : undefined;
-          if (loop) this.set({ model: s.name }, read(loop));
+          if (!loop) continue;
+          const now = read(loop);
+          const before = seen.get(s.name) ?? 0;
+          this.inc({ model: s.name }, now >= before ? now - before : now);
+          seen.set(s.name, now);
         }
       },
     });
+  };
   loopStat('tessera_decode_steps_total', 'Decode steps (one llama_decode for every running sequence) since the model loaded.', (l) => l.steps);
   loopStat('tessera_decode_seconds_total', 'Time inside llama_decode since the model loaded.', (l) => l.decodeMs / 1000);
   loopStat('tessera_decode_sampling_seconds_total', 'Time sampling next tokens since the model loaded.', (l) => l.sampleMs / 1000);
