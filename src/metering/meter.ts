@@ -62,7 +62,8 @@ export class Meter {
   readonly #allowances = new AllowanceBook();
   readonly #limiter: RateLimiter;
   readonly #tenants = new Map<string, TenantRecord>();
-  #rules: RateLimitRecord[] = [];
+  /** Rate-limit rules by scope (`key:<id>` / `tenant:<id>`), built at reload: admission looks up two entries, not every rule. */
+  #rules = new Map<string, Array<LimitRule & { model: string | null }>>();
 
   constructor(private readonly deps: MeterDeps) {
     this.prices = new PriceBook(deps.store, deps.now);
@@ -84,7 +85,7 @@ export class Meter {
     await this.prices.load();
     this.#tenants.clear();
     for (const t of await store.tenants.list()) this.#tenants.set(t.id, t);
-    this.#rules = await store.tenants.rateLimits();
+    this.#rules = indexRules(await store.tenants.rateLimits());
     this.#budgets.load(await store.billing.balances(monthStartOf(now())));
     this.#allowances.load(await store.tenants.allowances(), await store.billing.allowanceDraws());
   }
@@ -209,9 +210,11 @@ export class Meter {
   }
 
   #rulesFor(req: AdmissionRequest): LimitRule[] {
-    return this.#rules
-      .filter((r) => (r.scope === 'key' ? r.scopeId === req.keyId : r.scopeId === req.tenantId) && (r.model === null || r.model === req.model))
-      .map((r) => ({ id: `${r.scope}:${r.scopeId}:${r.model ?? '*'}`, rpm: r.rpm, tpm: r.tpm }));
+    const rules: LimitRule[] = [];
+    for (const scope of [`key:${req.keyId}`, `tenant:${req.tenantId}`]) {
+      for (const rule of this.#rules.get(scope) ?? []) if (rule.model === null || rule.model === req.model) rules.push(rule);
+    }
+    return rules;
   }
 
   /** Settles what a crash left in flight: billed for the tokens journaled as delivered. */
@@ -238,4 +241,14 @@ export class Meter {
     }
     return left.length;
   }
+}
+
+function indexRules(records: RateLimitRecord[]): Map<string, Array<LimitRule & { model: string | null }>> {
+  const byScope = new Map<string, Array<LimitRule & { model: string | null }>>();
+  for (const r of records) {
+    const scope = `${r.scope}:${r.scopeId}`;
+    const rule = { id: `${scope}:${r.model ?? '*'}`, rpm: r.rpm, tpm: r.tpm, model: r.model };
+    byScope.set(scope, [...(byScope.get(scope) ?? []), rule]);
+  }
+  return byScope;
 }
