@@ -79,6 +79,8 @@ interface Options {
   targets: Target[];
   modes: Mode[];
   warmupS: number;
+  /** Rounds of the whole matrix, interleaved; tables show each figure's median over them. */
+  repeat: number;
   pin: boolean;
   cpuProf: boolean;
   soakMinutes?: number;
@@ -95,6 +97,7 @@ const USAGE = `usage: node dist/bench/gateway/index.js [options]
   --only direct,tessera,portkey
   --modes json,stream     non-streaming and/or streaming (default both)
   --warmup S              unmeasured load per target and mode first (default 2)
+  --repeat N              N interleaved rounds of every point; tables show medians (default 1)
   --pin                   taskset: load generator + mock on CPU 0, gateway under test on CPU 1
   --cpu-prof              profile the Tessera process and print where its CPU time goes
   --soak MINUTES          Tessera alone under steady load for MINUTES, memory over time
@@ -118,6 +121,7 @@ function parseOptions(argv: string[]): Options {
       only: { type: 'string', default: ALL_TARGETS.join(',') },
       modes: { type: 'string', default: ALL_MODES.join(',') },
       warmup: { type: 'string', default: '2' },
+      repeat: { type: 'string', default: '1' },
       pin: { type: 'boolean', default: false },
       'cpu-prof': { type: 'boolean', default: false },
       soak: { type: 'string' },
@@ -146,6 +150,7 @@ function parseOptions(argv: string[]): Options {
     targets: targets.includes('direct') ? targets : ['direct', ...targets],
     modes: list(values.modes, ALL_MODES, 'mode'),
     warmupS: values.warmup === '0' ? 0 : positive(values.warmup, '--warmup'),
+    repeat: Math.round(positive(values.repeat, '--repeat')),
     pin: values.pin,
     cpuProf: values['cpu-prof'],
     soakMinutes: values.soak === undefined ? undefined : positive(values.soak, '--soak'),
@@ -314,7 +319,7 @@ function header(options: Options, placement: Placement, before: MachineLoad, soa
     `- Machine before the run: ${describeLoad(before)}.`,
     `- Upstream: src/engines/mock-upstream.ts in its own process, a fixed ${REPLY.split(' ').length}-token reply written at once ` +
       `(no token delay); request: chat completion, ${PROMPT.split(' ').length}-word prompt, max_tokens ${MAX_TOKENS}.`,
-    `- Load: autocannon 9 (pipelining 1, keep-alive), ${soak ? `${options.durationS} s after ${options.warmupS} s of warm-up` : `${options.durationS} s per point after ${options.warmupS} s of warm-up per target and mode`}; ` +
+    `- Load: autocannon 9 (pipelining 1, keep-alive), ${soak ? `${options.durationS} s after ${options.warmupS} s of warm-up` : `${options.durationS} s per point after ${options.warmupS} s of warm-up per target and mode${options.repeat > 1 ? `, ${options.repeat} interleaved rounds (medians)` : ''}`}; ` +
       'latency = each response from request write to last body byte, recorded in fractional ms (sub-millisecond percentiles).',
   ];
 }
@@ -344,7 +349,7 @@ async function runMatrix(options: Options): Promise<void> {
   const started = await startAll(options, options.targets.includes('portkey'), options.targets.includes('tessera'));
   const { mock, tessera, portkey, placement } = started;
   const profiles: string[] = [];
-  const points: Point[] = [];
+  const rounds: Array<{ round: number; point: Point }> = [];
   const memory: Array<{ t: number; rss: number; heap?: number }> = [];
   let memoryTimer: NodeJS.Timeout | undefined;
   try {
@@ -372,18 +377,23 @@ async function runMatrix(options: Options): Promise<void> {
       await sample();
       memoryTimer = setInterval(() => void sample(), 1000);
     }
-    const total = options.modes.length * options.connections.length * targets.length;
+    const total = options.modes.length * options.connections.length * targets.length * options.repeat;
     let n = 0;
     for (const mode of options.modes) {
       if (options.cpuProf) tessera?.profileStart();
-      for (const connections of options.connections) {
-        for (const e of targets) {
-          n += 1;
-          const prefix = `[${String(n).padStart(2)}/${total}] ${mode.padEnd(6)} c=${String(connections).padEnd(3)} ${e.target.padEnd(8)}`;
-          const p = await measure(e, mode, connections, options.durationS, mock, prefix);
-          points.push(p);
-          if (tty) process.stdout.write('\r\x1b[K');
-          log(`${prefix} ${pointLine(p, points)}`);
+      // Rounds interleaved (every point of a round, then the next round): drift hits all targets alike.
+      for (let round = 1; round <= options.repeat; round++) {
+        const roundPoints: Point[] = [];
+        for (const connections of options.connections) {
+          for (const e of targets) {
+            n += 1;
+            const prefix = `[${String(n).padStart(2)}/${total}] ${mode.padEnd(6)} c=${String(connections).padEnd(3)} ${e.target.padEnd(8)}`;
+            const p = await measure(e, mode, connections, options.durationS, mock, prefix);
+            roundPoints.push(p);
+            rounds.push({ round, point: p });
+            if (tty) process.stdout.write('\r\x1b[K');
+            log(`${prefix} ${pointLine(p, roundPoints)}`);
+          }
         }
       }
       if (options.cpuProf && tessera) {
@@ -399,13 +409,15 @@ async function runMatrix(options: Options): Promise<void> {
   const after = await machineLoad();
   log(`machine after the run: ${describeLoad(after)}`);
 
+  const points = medianPoints(rounds.map((r) => r.point));
   const sections: string[] = [...header(options, placement, before), `- Machine after the run: ${describeLoad(after)}.`, ...busyWarning(before, after), ''];
+  if (options.repeat > 1) sections.push(`Every figure below is the median of ${options.repeat} interleaved rounds; the goals list each round.`, '');
   for (const mode of options.modes) {
     sections.push(`### ${MODE_TITLES[mode]}`, '', renderTable(points, mode), '');
   }
   sections.push('### Maximum requests/s', '', renderMaxTable(points, options.targets, options.modes), '');
   if (memory.length > 0) sections.push('### Tessera memory during the run', '', memoryLine(memory), '');
-  const goals = goalLines(points, options);
+  const goals = goalLines(rounds, options);
   if (goals.length) sections.push('### Goals (issue 5)', '', ...goals, '');
   sections.push(
     '### Notes',
@@ -437,26 +449,56 @@ function memoryLine(memory: Array<{ t: number; rss: number; heap?: number }>): s
   );
 }
 
-function goalLines(points: Point[], options: Options): string[] {
+/** The goals of issue 5, judged on the medians over rounds; each round's figure in parentheses. */
+function goalLines(rounds: Array<{ round: number; point: Point }>, options: Options): string[] {
   const lines: string[] = [];
-  const at = (t: Target, mode: Mode, c: number) => points.find((p) => p.target === t && p.mode === mode && p.connections === c);
+  const ids = [...new Set(rounds.map((r) => r.round))];
+  const at = (round: number, t: Target, mode: Mode, c: number) =>
+    rounds.find((r) => r.round === round && r.point.target === t && r.point.mode === mode && r.point.connections === c)?.point;
+  const each = (values: number[], format: (v: number) => string) => (values.length > 1 ? ` (rounds: ${values.map(format).join(', ')})` : '');
   for (const mode of options.modes) {
-    const d = at('direct', mode, 1);
-    const te = at('tessera', mode, 1);
-    const pk = at('portkey', mode, 1);
-    if (!d || !te || !pk) continue;
-    const tAdd = te.p50 - d.p50;
-    const pAdd = pk.p50 - d.p50;
+    const added = ids.flatMap((round) => {
+      const [d, te, pk] = (['direct', 'tessera', 'portkey'] as const).map((t) => at(round, t, mode, 1));
+      return d && te && pk ? [{ tessera: te.p50 - d.p50, portkey: pk.p50 - d.p50 }] : [];
+    });
+    if (added.length === 0) continue;
+    const ratios = added.map((a) => a.tessera / a.portkey);
+    const r = median(ratios);
     lines.push(
-      `- ${MODE_TITLES[mode]}, 1 connection: Tessera adds ${ms(tAdd)} ms at p50, Portkey ${ms(pAdd)} ms → ` +
-        `${(tAdd / pAdd).toFixed(2)} of Portkey's (goal < 0.5): **${tAdd < pAdd / 2 ? 'met' : 'not met'}**.`,
+      `- ${MODE_TITLES[mode]}, 1 connection: Tessera adds ${ms(median(added.map((a) => a.tessera)))} ms at p50, Portkey ${ms(median(added.map((a) => a.portkey)))} ms → ` +
+        `${r.toFixed(2)} of Portkey's${each(ratios, (v) => v.toFixed(2))} (goal < 0.5): **${r < 0.5 ? 'met' : 'not met'}**.`,
     );
   }
   for (const mode of options.modes) {
-    const best = points.filter((p) => p.target === 'tessera' && p.mode === mode).reduce((a, p) => Math.max(a, p.rps), 0);
-    if (best > 0) lines.push(`- ${MODE_TITLES[mode]}: Tessera's best is ${count(best)} req/s (goal ≥ 5,000): **${best >= 5000 ? 'met' : 'not met'}**.`);
+    const bests = ids.map((round) => rounds.filter((x) => x.round === round && x.point.target === 'tessera' && x.point.mode === mode).reduce((a, x) => Math.max(a, x.point.rps), 0));
+    const best = median(bests);
+    if (best > 0) lines.push(`- ${MODE_TITLES[mode]}: Tessera's best is ${count(best)} req/s${each(bests, count)} (goal ≥ 5,000): **${best >= 5000 ? 'met' : 'not met'}**.`);
   }
   return lines;
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}
+
+/** One point per target, mode and connection count: each numeric figure's median over the rounds. */
+function medianPoints(all: Point[]): Point[] {
+  const groups = new Map<string, Point[]>();
+  for (const p of all) {
+    const key = `${p.target}|${p.mode}|${p.connections}`;
+    groups.set(key, [...(groups.get(key) ?? []), p]);
+  }
+  return [...groups.values()].map((group) => {
+    const merged: Record<string, unknown> = { ...group[0] };
+    for (const [field, value] of Object.entries(group[0])) {
+      if (typeof value !== 'number' || field === 'connections') continue;
+      const values = group.map((p) => (p as unknown as Record<string, number | undefined>)[field]).filter((v): v is number => v !== undefined);
+      merged[field] = median(values);
+    }
+    return merged as unknown as Point;
+  });
 }
 
 // ---------------------------------------------------------------------------------------------
