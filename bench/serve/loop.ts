@@ -8,16 +8,12 @@
  */
 import { availableParallelism } from 'node:os';
 import { createLlamaEngine } from '../../src/engines/llama/index.js';
+import { DEFAULT_BENCH_MODEL, flagValue } from './flags.js';
 
-const args = process.argv.slice(2);
-const value = (flag: string, fallback: string): string => {
-  const at = args.indexOf(flag);
-  return at >= 0 && args[at + 1] ? args[at + 1]! : fallback;
-};
-const model = value('--model', 'bench/work/models/qwen2.5-0.5b-shape-q8_0-seed1.gguf');
-const streams = Number(value('--streams', '4'));
-const repeat = Number(value('--repeat', '3'));
-const threads = Number(value('--threads', String(availableParallelism())));
+const model = flagValue('--model', DEFAULT_BENCH_MODEL);
+const streams = Number(flagValue('--streams', '4'));
+const repeat = Number(flagValue('--repeat', '3'));
+const threads = Number(flagValue('--threads', String(availableParallelism())));
 
 const engine = await createLlamaEngine({ name: 'loop', modelPath: model, gpu: 'off', threads, contextSize: 256, parallel: streams, native: 'require' });
 const complete = async (id: string): Promise<void> => {

@@ -12,6 +12,7 @@ import { fork } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { estimateMemory, formatBytes, inspectGguf } from '../../src/models/index.js';
+import { DEFAULT_BENCH_MODEL, flagValue } from './flags.js';
 
 interface Sample {
   parallel: number;
@@ -65,11 +66,8 @@ function measure(model: string, context: number, parallel: number): Promise<Samp
 async function main(): Promise<void> {
   const args = process.argv.slice(2);
   if (args[0] === '--child') return child(args[1]!, Number(args[2]), Number(args[3]));
-  const value = (flag: string, fallback: string): string => {
-    const at = args.indexOf(flag);
-    return at >= 0 && args[at + 1] ? args[at + 1]! : fallback;
-  };
-  const model = value('--model', 'bench/work/models/qwen2.5-0.5b-shape-q8_0-seed1.gguf');
+  const value = (flag: string, fallback: string) => flagValue(flag, fallback, args);
+  const model = value('--model', DEFAULT_BENCH_MODEL);
   const context = Number(value('--context', '512'));
   const parallels = value('--parallel', '1,16').split(',').map(Number);
   const info = await inspectGguf(model);

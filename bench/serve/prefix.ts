@@ -10,16 +10,12 @@
 import { availableParallelism } from 'node:os';
 import { createLlamaEngine } from '../../src/engines/llama/index.js';
 import type { Engine } from '../../src/engines/types.js';
+import { DEFAULT_BENCH_MODEL, flagValue } from './flags.js';
 
-const args = process.argv.slice(2);
-const value = (flag: string, fallback: string): string => {
-  const at = args.indexOf(flag);
-  return at >= 0 && args[at + 1] ? args[at + 1]! : fallback;
-};
-const model = value('--model', 'bench/work/models/qwen2.5-0.5b-shape-q8_0-seed1.gguf');
-const systemWords = Number(value('--system-tokens', '1000'));
-const chats = Number(value('--chats', '8'));
-const threads = Number(value('--threads', String(availableParallelism())));
+const model = flagValue('--model', DEFAULT_BENCH_MODEL);
+const systemWords = Number(flagValue('--system-tokens', '1000'));
+const chats = Number(flagValue('--chats', '8'));
+const threads = Number(flagValue('--threads', String(availableParallelism())));
 
 const system = `You are the support assistant of Tessera. ${Array.from({ length: systemWords }, (_, i) => `rule${i}`).join(' ')}`;
 
