@@ -49,8 +49,8 @@ interface WorkerData {
   statements: Record<keyof JournalRows, string>;
 }
 
-type Request = { type: 'commit'; id: number; rows: JournalRows } | { type: 'close' };
-type Reply = { id: number; error?: { message: string; code?: string } };
+type ToWorker = { type: 'commit'; id: number; rows: JournalRows } | { type: 'close' };
+type FromWorker = { id: number; error?: { message: string; code?: string } };
 
 const WORKER_SOURCE = `
 'use strict';
@@ -121,7 +121,7 @@ export function startSqliteBackground(
     pending.clear();
     worker.unref();
   };
-  worker.on('message', (reply: Reply) => {
+  worker.on('message', (reply: FromWorker) => {
     const waiter = pending.get(reply.id);
     if (!waiter) return;
     pending.delete(reply.id);
@@ -137,7 +137,7 @@ export function startSqliteBackground(
   });
   worker.once('exit', () => stop());
 
-  const post = (request: Request) => worker.postMessage(request);
+  const post = (message: ToWorker) => worker.postMessage(message);
   return {
     get alive() {
       return alive;

@@ -56,7 +56,7 @@ export function callUpstream(dispatcher: Dispatcher, call: UpstreamCall, cancel:
       onResponseStart(_c, statusCode, headers) {
         if (statusCode < 200) return; // informational (100 Continue): the real head follows
         started = true;
-        resolve(new Response(statusCode, headers, body));
+        resolve(new Reply(statusCode, headers, body));
       },
       onResponseData(c, chunk) {
         if (body.push(chunk) > HIGH_WATER_BYTES) c.pause();
@@ -75,7 +75,7 @@ export function callUpstream(dispatcher: Dispatcher, call: UpstreamCall, cancel:
   });
 }
 
-class Response implements UpstreamResponse {
+class Reply implements UpstreamResponse {
   #read = false;
 
   constructor(
