@@ -127,7 +127,7 @@ describe('Gateway, streamed', () => {
   });
 
   it('releases the reservation of a request whose engine refuses before its stream starts', async () => {
-    await meter.prices.addModelPrice({ model: 'm', effectiveFrom: new Date(Date.now() - 1000), inputPerMTok: 1_000_000, cachedInputPerMTok: 0, outputPerMTok: 1_000_000 });
+    await meter.prices.addModelPrice({ model: 'm', effectiveFrom: new Date(), inputPerMTok: 1_000_000, cachedInputPerMTok: 0, outputPerMTok: 1_000_000 });
     const router = new ModelRouter();
     const engine: Engine = { ...engineOf(async function* () {}), chat: () => { throw new TesseraError('model_not_ready', 'unloaded'); } };
     await router.load('m', async () => engine, new Date());
