@@ -56,7 +56,8 @@ export async function startTessera(config: Config, options: StartOptions = {}): 
     kind: 'sqlite',
     file: join(dataDir, 'tessera.db'),
     background: true,
-    onBackgroundError: (err) => log.error({ err }, 'the store\'s background thread stopped; commits and checkpoints run on the serving thread again'),
+    // A failed apply is retried (the rows wait in the metering log); a failed thread's work moves to the serving thread.
+    onBackgroundError: (err) => log.error({ err }, 'the store\'s background thread failed'),
   }, { now: () => new Date() });
   let adminKey: string | null = null;
   if ((await store.keys.count()) === 0) {

@@ -4,18 +4,21 @@
  * `store.conformance.ts` against it; see docs/store.md.
  */
 import Database from 'better-sqlite3';
-import { SqliteAdapter, SqliteDialect, type Dialect, type DialectAdapter } from 'kysely';
-import { startSqliteBackground, type SqliteBackground } from './sqlite-background.js';
-import { JOURNAL_SQL } from './sqlite-journal.js';
+import { SqliteAdapter, SqliteDialect, SqliteDriver, type DatabaseConnection, type Dialect, type DialectAdapter, type Driver, type SqliteDialectConfig } from 'kysely';
+import type { SqliteBackground } from './sqlite-background.js';
 import type { StoreOptions } from './types.js';
 
 /** Milliseconds a writer waits for another process's lock (e.g. `tessera models add` while serving). */
-const SQLITE_BUSY_TIMEOUT_MS = 5000;
+export const SQLITE_BUSY_TIMEOUT_MS = 5000;
 
 /** The open better-sqlite3 handle, once Kysely has opened it (for the SQLite fast paths). */
 export interface NativeHandle {
   sqlite: Database.Database | null;
-  /** The background thread, when the options ask for one; closed before the database. */
+  /**
+   * The background thread (started by openStore once the schema is migrated, when the options
+   * ask for one); closed before the database. Every query first waits for the metering batches
+   * appended before it to be in the database (`applied()`), so the process reads its own writes.
+   */
   background?: SqliteBackground;
 }
 
@@ -30,7 +33,7 @@ export function createDialect(options: StoreOptions, native: NativeHandle = { sq
 
 function createSqliteDialect(options: Extract<StoreOptions, { kind: 'sqlite' }>, native: NativeHandle): Dialect {
   const synchronous = options.synchronous ?? 'NORMAL';
-  return new TransactionalDdlSqliteDialect({
+  return new TesseraSqliteDialect(native, {
     // Opened lazily by Kysely on first use, so a failing open surfaces from the first query.
     database: async () => {
       const db = new Database(options.file, { timeout: SQLITE_BUSY_TIMEOUT_MS });
@@ -41,14 +44,6 @@ function createSqliteDialect(options: Extract<StoreOptions, { kind: 'sqlite' }>,
         throw err;
       }
       native.sqlite = db;
-      if (options.background && options.file !== ':memory:') {
-        native.background = startSqliteBackground(db, options.file, {
-          synchronous,
-          busyTimeoutMs: SQLITE_BUSY_TIMEOUT_MS,
-          statements: JOURNAL_SQL,
-          onError: options.onBackgroundError ?? (() => undefined),
-        });
-      }
       return db;
     },
   });
@@ -82,8 +77,35 @@ class TransactionalDdlSqliteAdapter extends SqliteAdapter {
   }
 }
 
-class TransactionalDdlSqliteDialect extends SqliteDialect {
+/** Kysely's SQLite dialect with transactional DDL and the metering log's read barrier. */
+class TesseraSqliteDialect extends SqliteDialect {
+  constructor(
+    private readonly native: NativeHandle,
+    private readonly config: SqliteDialectConfig,
+  ) {
+    super(config);
+  }
+
   override createAdapter(): DialectAdapter {
     return new TransactionalDdlSqliteAdapter();
+  }
+
+  override createDriver(): Driver {
+    return new BarrierSqliteDriver(this.config, this.native);
+  }
+}
+
+class BarrierSqliteDriver extends SqliteDriver {
+  constructor(
+    config: SqliteDialectConfig,
+    private readonly native: NativeHandle,
+  ) {
+    super(config);
+  }
+
+  override async acquireConnection(): Promise<DatabaseConnection> {
+    const pending = this.native.background?.applied();
+    if (pending) await pending;
+    return super.acquireConnection();
   }
 }

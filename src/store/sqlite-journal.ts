@@ -1,20 +1,20 @@
 /**
- * SQLite fast path for `billing.commit`, the one write on the request path: prepared statements
- * run in one native better-sqlite3 transaction (tens of microseconds) instead of one Kysely query
- * per row (hundreds). Same statements, same effects as the portable path; the store conformance
- * suite runs against it.
+ * SQLite fast path for `billing.commit`, the one write on the request path.
  *
- * Where it runs:
- * - A batch of several operations (requests settling together under load) goes to the store's
- *   background thread when there is one (sqlite-background.ts), so the event loop keeps serving
- *   while it is written; its promise resolves once the thread has committed it.
- * - A batch of one (a lone request, whose latency it is) runs here at once: a message to the
- *   thread and back would cost more than the commit. It never interleaves with a Kysely
- *   transaction on the same connection: when none is open it runs synchronously (nothing can
- *   start meanwhile, and the store never keeps a statement open across an await: no `.stream()`),
- *   otherwise it waits for Kysely's connection like any query.
- * Every statement is idempotent (inserts ignore a second copy, the update and delete repeat), so a
- * batch whose thread died before answering is simply applied again here.
+ * With the store's background thread (a server): a batch is checked (its tenants exist: the only
+ * constraint a batch the meter builds can break), then made durable by one append to the metering
+ * log (sqlite-metering-log.ts) and acknowledged; the thread writes it into the database. That
+ * takes a lone request's settlement from ~16 system calls on the serving thread to one.
+ *
+ * Without it (the CLI, tests, a thread that failed): prepared statements run in one native
+ * better-sqlite3 transaction (tens of microseconds) instead of one Kysely query per row. That
+ * never interleaves with a Kysely transaction on the same connection: when none is open it runs
+ * synchronously (nothing can start meanwhile, and the store never keeps a statement open across
+ * an await: no `.stream()`), otherwise it waits for Kysely's connection like any query.
+ *
+ * Same statements, same effects as the portable path either way; the store conformance suite runs
+ * against both. Every statement is idempotent (inserts ignore a second copy, the update and
+ * delete repeat), so a log line applied twice (a crash after the thread applied it) changes nothing.
  */
 import type Database from 'better-sqlite3';
 import type { Kysely, Selectable } from 'kysely';
@@ -46,17 +46,19 @@ export const JOURNAL_SQL: Readonly<Record<keyof JournalRows, string>> = {
 
 const KINDS = Object.keys(JOURNAL_SQL) as Array<keyof JournalRows>;
 
-export function createSqliteJournalCommit(kysely: Kysely<Schema>, native: NativeHandle) {
-  let apply: ((rows: JournalRows) => void) | null = null;
+/** Applies batches in order, in one transaction, on `db` (statements prepared once per connection). */
+export function journalApplier(db: Database.Database): (batches: JournalRows[]) => void {
+  const statements = KINDS.map((kind) => db.prepare(JOURNAL_SQL[kind]));
+  return db.transaction((batches: JournalRows[]) => {
+    for (const rows of batches) for (let k = 0; k < KINDS.length; k++) for (const params of rows[KINDS[k]]) statements[k].run(params);
+  });
+}
 
+export function createSqliteJournalCommit(kysely: Kysely<Schema>, native: NativeHandle) {
+  let apply: ((batches: JournalRows[]) => void) | null = null;
   const run = (db: Database.Database, rows: JournalRows) => {
-    if (!apply) {
-      const statements = KINDS.map((kind) => [kind, db.prepare(JOURNAL_SQL[kind])] as const);
-      apply = db.transaction((batch: JournalRows) => {
-        for (const [kind, statement] of statements) for (const params of batch[kind]) statement.run(params);
-      });
-    }
-    apply(rows);
+    apply ??= journalApplier(db);
+    apply([rows]);
   };
 
   const inline = async (rows: JournalRows): Promise<void> => {
@@ -69,11 +71,30 @@ export function createSqliteJournalCommit(kysely: Kysely<Schema>, native: Native
     });
   };
 
+  // Tenants are never deleted, so one seen once stays valid; an unknown one is looked up once.
+  const knownTenants = new Set<string>();
+  let tenantExists: Database.Statement<[string]> | null = null;
+  const checkTenants = (db: Database.Database, rows: JournalRows) => {
+    for (const { tenant_id: id } of rows.ledger) {
+      if (knownTenants.has(id)) continue;
+      tenantExists ??= db.prepare<[string]>('select 1 from tenants where id = ?').pluck();
+      if (tenantExists.get(id) === undefined) {
+        throw Object.assign(new Error(`FOREIGN KEY constraint failed: no tenant '${id}'`), { code: 'SQLITE_CONSTRAINT_FOREIGNKEY' });
+      }
+      knownTenants.add(id);
+    }
+  };
+
   return async (rows: JournalRows): Promise<void> => {
     const background = native.background;
-    if (background?.alive && KINDS.reduce((n, kind) => n + rows[kind].length, 0) > 1) {
-      if (await background.commit(rows)) return;
+    const db = native.sqlite;
+    if (background?.alive && db) {
+      checkTenants(db, rows);
+      background.append(rows);
+      return;
     }
+    // A thread that stopped: what it left in the log goes in first, then this batch.
+    await background?.applied();
     return inline(rows);
   };
 }

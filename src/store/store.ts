@@ -3,8 +3,10 @@
  * and returns the repositories. The dialect is chosen in dialect.ts and nowhere else.
  */
 import { Kysely } from 'kysely';
-import { createDialect, type NativeHandle } from './dialect.js';
-import { createSqliteJournalCommit } from './sqlite-journal.js';
+import { createDialect, SQLITE_BUSY_TIMEOUT_MS, type NativeHandle } from './dialect.js';
+import { startSqliteBackground } from './sqlite-background.js';
+import { createSqliteJournalCommit, JOURNAL_SQL, journalApplier } from './sqlite-journal.js';
+import { meteringLogFile, replayMeteringLog } from './sqlite-metering-log.js';
 import { createKeyRepository } from './keys.js';
 import { migrateToLatest } from './migrate.js';
 import { createModelRepository } from './models.js';
@@ -26,7 +28,20 @@ export async function openStore(options: StoreOptions, deps: StoreDeps): Promise
   const db = new Kysely<Database>({ dialect: createDialect(options, native) });
   try {
     await migrateToLatest(db as unknown as Kysely<unknown>);
+    if (options.kind === 'sqlite' && options.background && options.file !== ':memory:' && native.sqlite) {
+      const serving = native.sqlite;
+      // What a crash left in the metering log goes in before anything reads metering rows.
+      replayMeteringLog(meteringLogFile(options.file), journalApplier(serving));
+      native.background = startSqliteBackground(serving, options.file, {
+        synchronous: options.synchronous ?? 'NORMAL',
+        busyTimeoutMs: SQLITE_BUSY_TIMEOUT_MS,
+        statements: JOURNAL_SQL,
+        onError: options.onBackgroundError ?? (() => undefined),
+        applyInline: journalApplier(serving),
+      });
+    }
   } catch (err) {
+    await native.background?.close();
     await db.destroy();
     throw err;
   }

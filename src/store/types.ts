@@ -21,9 +21,10 @@ export type StoreOptions = {
    */
   synchronous?: 'NORMAL' | 'FULL';
   /**
-   * A background thread that checkpoints the WAL and commits batched journal writes
-   * (sqlite-background.ts), so that requests pay for neither: for a long-running server. Ignored
-   * for `:memory:`.
+   * A background thread that checkpoints the WAL and writes journal batches into the database,
+   * which are made durable by one append to `<file>-metering.log` (sqlite-metering-log.ts), so
+   * that requests pay for neither: for a long-running server, one per database file. Ignored for
+   * `:memory:`.
    */
   background?: boolean;
   /** Where a failing background thread is reported (the serving connection then does its work). */
