@@ -148,6 +148,7 @@ export function startSqliteBackground(
   let acked = appended;
   let applying = false;
   let retry: NodeJS.Timeout | null = null;
+  let scheduled: NodeJS.Immediate | null = null;
   let waiters: Array<{ target: number; resolve: () => void; reject: (err: Error) => void }> = [];
   const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
 
@@ -212,6 +213,7 @@ export function startSqliteBackground(
     alive = false;
     applying = false;
     if (retry) clearTimeout(retry);
+    if (scheduled) clearImmediate(scheduled);
     worker.unref();
     if (serving.open) takeOver();
   };
@@ -229,7 +231,12 @@ export function startSqliteBackground(
     },
     append(rows) {
       appended = log.append(rows);
-      applyNext();
+      // The message to the thread (and its wake-up) waits until this turn's responses are
+      // written: the batch is durable already, and later appends of the turn join it.
+      scheduled ??= setImmediate(() => {
+        scheduled = null;
+        applyNext();
+      });
     },
     applied() {
       if (acked >= appended) return null;
