@@ -3,6 +3,8 @@
  * load generator never shares their event loop):
  *
  *   node child.js mock     the mock OpenAI-compatible upstream (src/engines/mock-upstream.ts)
+ *   node child.js relay    the floor of any Node.js gateway: node:http in front of the mock through
+ *                          undici, bytes passed through unparsed, no auth, limits or metering
  *   node child.js tessera  Tessera (startTessera, in this process) with one `openai` model in front
  *                          of the mock, and metering fully ON for the benchmark's key: auth, a
  *                          tenant with a hard monthly limit, per-key and per-tenant rate limits,
@@ -40,7 +42,12 @@ export interface TesseraChildSettings {
   localModel: string;
 }
 
-export type ChildSettings = MockChildSettings | TesseraChildSettings;
+export interface RelayChildSettings {
+  role: 'relay';
+  upstreamUrl: string;
+}
+
+export type ChildSettings = MockChildSettings | RelayChildSettings | TesseraChildSettings;
 
 export type ChildMessage =
   | { type: 'ready'; url: string; key?: string }
@@ -74,6 +81,44 @@ async function runMock(settings: MockChildSettings): Promise<() => Promise<void>
   const upstream = await startMockUpstream({ apiKey: settings.apiKey, models: [settings.model], reply: settings.reply, replyTokens: words });
   send({ type: 'ready', url: upstream.url });
   return () => upstream.close();
+}
+
+/**
+ * A reverse proxy at its barest: the request body forwarded as received (with the client's
+ * authorization), the reply's status, content type and bytes passed on as they arrive. What
+ * a Node.js process in the path costs before it does anything of its own.
+ */
+async function runRelay(settings: RelayChildSettings): Promise<() => Promise<void>> {
+  const { createServer } = await import('node:http');
+  const { Agent } = await import('undici');
+  const agent = new Agent({ connections: 256, keepAliveTimeout: 30_000 });
+  const upstream = new URL(settings.upstreamUrl);
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => {
+      agent
+        .request({
+          origin: upstream.origin,
+          path: `${upstream.pathname}${(req.url ?? '').replace(/^\/v1/, '')}`,
+          method: 'POST',
+          headers: { 'content-type': 'application/json', authorization: req.headers.authorization ?? '' },
+          body: Buffer.concat(chunks),
+        })
+        .then(({ statusCode, headers, body }) => {
+          res.writeHead(statusCode, { 'content-type': String(headers['content-type'] ?? 'application/json') });
+          body.pipe(res);
+        })
+        .catch(() => res.writeHead(502).end());
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  send({ type: 'ready', url: `http://127.0.0.1:${port}` });
+  return async () => {
+    server.close();
+    await agent.close();
+  };
 }
 
 async function runTessera(settings: TesseraChildSettings): Promise<() => Promise<void>> {
@@ -127,10 +172,10 @@ async function runTessera(settings: TesseraChildSettings): Promise<() => Promise
 
 async function main(): Promise<void> {
   const settings = JSON.parse(process.argv[2] ?? '{}') as ChildSettings;
-  const stop = settings.role === 'mock' ? await runMock(settings) : await runTessera(settings);
+  const stop = settings.role === 'mock' ? await runMock(settings) : settings.role === 'relay' ? await runRelay(settings) : await runTessera(settings);
   let session: Session | undefined;
   process.on('message', (message: ParentMessage) => {
-    if (message.type === 'memory' && settings.role === 'mock') {
+    if (message.type === 'memory' && settings.role !== 'tessera') {
       if (message.gc) collectGarbage();
       send({ type: 'memory', usage: process.memoryUsage() });
     }

@@ -1,7 +1,9 @@
 /**
  * bench/gateway: what a gateway adds on the hot path. One mock OpenAI-compatible upstream (a fixed
- * 16-token reply, written at once) is loaded in the same run three ways:
+ * 16-token reply, written at once) is loaded in the same run four ways:
  *   direct   the mock itself (the baseline every figure is a ratio to),
+ *   relay    a bare Node.js reverse proxy (node:http + undici, bytes passed through, nothing
+ *            checked): the floor any Node.js gateway pays for being a process in the path,
  *   tessera  Tessera's `openai` engine in front of it, with metering fully ON for the key used
  *            (auth, key → tenant, per-key and per-tenant rate limits, budget reservation against a
  *            hard monthly limit, priced settlement into the ledger, streamed progress journaled),
@@ -9,12 +11,12 @@
  * with autocannon at 1, 16 and 64 connections on loopback, non-streaming and streaming separately.
  * Every response's time is recorded (fractional ms), so p50/p99 are exact below a millisecond;
  * "added" latency is the target's percentile minus direct's at the same mode and connections.
- * The mock, Tessera and Portkey each run in their own child process; the load generator is this one.
+ * The mock, the relay, Tessera and Portkey each run in their own child process; the load generator is this one.
  *
  *   npm run build && node dist/bench/gateway/index.js [options]       (or: node --import tsx bench/gateway/index.ts)
  *   --duration S          seconds per point (default 10)
  *   --connections 1,16,64 connection counts
- *   --only direct,tessera,portkey
+ *   --only direct,relay,tessera,portkey
  *   --modes json,stream   non-streaming, streaming (default both)
  *   --warmup S            unmeasured load per target and mode before the first point (default 2)
  *   --pin                 taskset: load generator + mock on CPU 0, the gateway under test on CPU 1
@@ -70,7 +72,7 @@ const UPSTREAM_KEY = 'sk-bench-upstream';
 const REPLY = 'the quick brown fox jumps over the lazy dog while the benchmark counts every token it';
 const PROMPT = 'Say something about foxes and dogs.';
 const MAX_TOKENS = 64;
-const ALL_TARGETS: Target[] = ['direct', 'tessera', 'portkey'];
+const ALL_TARGETS: Target[] = ['direct', 'relay', 'tessera', 'portkey'];
 const ALL_MODES: Mode[] = ['json', 'stream'];
 
 interface Options {
@@ -94,7 +96,7 @@ interface Options {
 const USAGE = `usage: node dist/bench/gateway/index.js [options]
   --duration S            seconds per point (default 10)
   --connections 1,16,64   connection counts (default 1,16,64)
-  --only direct,tessera,portkey
+  --only direct,relay,tessera,portkey
   --modes json,stream     non-streaming and/or streaming (default both)
   --warmup S              unmeasured load per target and mode first (default 2)
   --repeat N              N interleaved rounds of every point; tables show medians (default 1)
@@ -176,9 +178,10 @@ interface Endpoint {
   gateway?: Child;
 }
 
-function endpoints(mock: Child, tessera: Child | undefined, portkey: Child | undefined): Endpoint[] {
+function endpoints(mock: Child, relay: Child | undefined, tessera: Child | undefined, portkey: Child | undefined): Endpoint[] {
   const json = { 'content-type': 'application/json' };
   const out: Endpoint[] = [{ target: 'direct', url: `${mock.url}/chat/completions`, headers: { ...json, authorization: `Bearer ${UPSTREAM_KEY}` } }];
+  if (relay) out.push({ target: 'relay', url: `${relay.url}/v1/chat/completions`, headers: { ...json, authorization: `Bearer ${UPSTREAM_KEY}` }, gateway: relay });
   if (tessera) out.push({ target: 'tessera', url: `${tessera.url}/v1/chat/completions`, headers: { ...json, authorization: `Bearer ${tessera.key}` }, gateway: tessera });
   if (portkey) {
     out.push({
@@ -269,12 +272,15 @@ function pointLine(p: Point, points: Point[]): string {
 
 interface Started {
   mock: Child;
+  relay?: Child;
   tessera?: Child;
   portkey?: Child;
   placement: Placement;
 }
 
-async function startAll(options: Options, withPortkey: boolean, withTessera: boolean): Promise<Started> {
+async function startAll(options: Options): Promise<Started> {
+  const withPortkey = options.targets.includes('portkey');
+  const withTessera = options.targets.includes('tessera');
   const placement: Placement = options.pin ? { cpus: { loadgen: 0, mock: 0, gateway: 1 } } : {};
   if (placement.cpus) pinSelf(placement.cpus.loadgen);
   if (withPortkey) ensurePortkey(log);
@@ -285,6 +291,11 @@ async function startAll(options: Options, withPortkey: boolean, withTessera: boo
   }
   log('starting the mock upstream…');
   const mock = await startChild('mock', { role: 'mock', apiKey: UPSTREAM_KEY, model: MODEL, reply: REPLY }, placement.cpus?.mock);
+  let relay: Child | undefined;
+  if (options.targets.includes('relay')) {
+    log('starting the bare relay…');
+    relay = await startChild('relay', { role: 'relay', upstreamUrl: mock.url }, placement.cpus?.gateway);
+  }
   let tessera: Child | undefined;
   if (withTessera) {
     log('starting Tessera (metering ON)…');
@@ -299,11 +310,11 @@ async function startAll(options: Options, withPortkey: boolean, withTessera: boo
     log('starting Portkey…');
     portkey = await startPortkey(placement.cpus?.gateway);
   }
-  return { mock, tessera, portkey, placement };
+  return { mock, relay, tessera, portkey, placement };
 }
 
 async function stopAll(s: Started): Promise<void> {
-  await Promise.all([s.tessera?.stop(), s.portkey?.stop()]);
+  await Promise.all([s.relay?.stop(), s.tessera?.stop(), s.portkey?.stop()]);
   await s.mock.stop();
 }
 
@@ -346,15 +357,15 @@ async function calmMachine(options: Options): Promise<MachineLoad> {
 async function runMatrix(options: Options): Promise<void> {
   const before = await calmMachine(options);
   log(`machine: ${machineLine()}; ${describeLoad(before)}`);
-  const started = await startAll(options, options.targets.includes('portkey'), options.targets.includes('tessera'));
-  const { mock, tessera, portkey, placement } = started;
+  const started = await startAll(options);
+  const { mock, relay, tessera, portkey, placement } = started;
   const profiles: string[] = [];
   const rounds: Array<{ round: number; point: Point }> = [];
   const memory: Array<{ t: number; rss: number; heap?: number }> = [];
   let memoryTimer: NodeJS.Timeout | undefined;
   try {
     log(`placement: ${describePlacement(placement)}`);
-    const targets = endpoints(mock, tessera, portkey);
+    const targets = endpoints(mock, relay, tessera, portkey);
     await checkReplies(targets, options.modes);
     log('every target returns the whole reply, streamed and not');
     if (options.warmupS > 0) {
@@ -468,6 +479,17 @@ function goalLines(rounds: Array<{ round: number; point: Point }>, options: Opti
       `- ${MODE_TITLES[mode]}, 1 connection: Tessera adds ${ms(median(added.map((a) => a.tessera)))} ms at p50, Portkey ${ms(median(added.map((a) => a.portkey)))} ms → ` +
         `${r.toFixed(2)} of Portkey's${each(ratios, (v) => v.toFixed(2))} (goal < 0.5): **${r < 0.5 ? 'met' : 'not met'}**.`,
     );
+    // The floor: what a process in the path costs before any work of its own (not a goal; context).
+    const floors = ids.flatMap((round) => {
+      const [d, rl, te] = (['direct', 'relay', 'tessera'] as const).map((t) => at(round, t, mode, 1));
+      return d && rl && te ? [{ relay: rl.p50 - d.p50, own: te.p50 - rl.p50 }] : [];
+    });
+    if (floors.length > 0) {
+      lines.push(
+        `  - floor: the bare Node.js relay adds ${ms(median(floors.map((f) => f.relay)))} ms${each(floors.map((f) => f.relay), ms)}; ` +
+          `Tessera's own work (auth, validation, limits, reservation, ledger, re-serialising) ${ms(median(floors.map((f) => f.own)))} ms on top of it${each(floors.map((f) => f.own), ms)}.`,
+      );
+    }
   }
   for (const mode of options.modes) {
     const bests = ids.map((round) => rounds.filter((x) => x.round === round && x.point.target === 'tessera' && x.point.mode === mode).reduce((a, x) => Math.max(a, x.point.rps), 0));
@@ -530,7 +552,7 @@ function slope(xs: number[], ys: number[]): number {
 async function runSoak(options: Options, minutes: number): Promise<void> {
   const before = await calmMachine(options);
   log(`machine: ${machineLine()}; ${describeLoad(before)}`);
-  const started = await startAll(options, false, true);
+  const started = await startAll({ ...options, targets: ['direct', 'tessera'] });
   const { mock, tessera, placement } = started;
   const durationS = minutes * 60;
   const samples: SoakSample[] = [];
@@ -539,7 +561,7 @@ async function runSoak(options: Options, minutes: number): Promise<void> {
   let dbBytes = 0;
   try {
     log(`placement: ${describePlacement(placement)}`);
-    const [target] = endpoints(mock, tessera, undefined).filter((e) => e.target === 'tessera');
+    const [target] = endpoints(mock, undefined, tessera, undefined).filter((e) => e.target === 'tessera');
     await checkReplies([target], ['json', 'stream']);
     const bodies = [body('json'), body('stream')];
     if (options.warmupS > 0) await runLoad({ url: target.url, connections: options.soakConnections, durationS: options.warmupS, headers: target.headers, bodies });

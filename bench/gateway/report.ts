@@ -8,11 +8,12 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { readFileSync } from 'node:fs';
 
-export type Target = 'direct' | 'tessera' | 'portkey';
+export type Target = 'direct' | 'relay' | 'tessera' | 'portkey';
 export type Mode = 'json' | 'stream';
 
 export const TARGET_TITLES: Record<Target, string> = {
   direct: 'direct (baseline)',
+  relay: 'bare Node.js relay (floor)',
   tessera: 'Tessera, metering ON',
   portkey: 'Portkey 1.15.2',
 };
