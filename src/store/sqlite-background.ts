@@ -260,9 +260,10 @@ export function startSqliteBackground(
         await this.applied()?.catch(() => undefined);
         alive = false;
         if (retry) clearTimeout(retry);
-        worker.ref();
         post({ type: 'close' });
       }
+      // Kept alive until the thread has exited (a failed thread may still be on its way out).
+      worker.ref();
       await exited;
       log.close(acked >= appended);
     },

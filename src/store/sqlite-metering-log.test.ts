@@ -15,7 +15,8 @@ import Sqlite from 'better-sqlite3';
 import { manualClock, T0 } from './conformance/harness.js';
 import { openStore } from './index.js';
 import { meteringLogFile, ROTATE_BYTES } from './sqlite-metering-log.js';
-import type { JournalRows } from './sqlite-journal.js';
+import { startSqliteBackground } from './sqlite-background.js';
+import { JOURNAL_SQL, journalApplier, type JournalRows } from './sqlite-journal.js';
 import type { LedgerInput, UsageInput } from './types.js';
 
 const entry = (tenantId: string, requestId: string, amountMicros: number): LedgerInput => ({
@@ -170,6 +171,53 @@ describe('sqlite metering log', () => {
       assert.ok(statSync(meteringLogFile(file)).size < ROTATE_BYTES, `the log was emptied (now ${statSync(meteringLogFile(file)).size} bytes)`);
     } finally {
       await store.close();
+    }
+  });
+});
+
+describe('sqlite metering log, when the store thread fails', () => {
+  let dir = '';
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'tessera-mlog-dead-'));
+  });
+  after(() => rm(dir, { recursive: true, force: true }));
+
+  it('writes what the thread left on the serving connection and commits there from then on', async () => {
+    const file = join(dir, 'db.sqlite');
+    const first = await openStore({ kind: 'sqlite', file }, manualClock());
+    const tenant = await first.tenants.create({ name: 'acme', kind: 'external' });
+    await first.close();
+
+    const serving = new Sqlite(file);
+    const errors: unknown[] = [];
+    let reportFailure = () => undefined as void;
+    const failed = new Promise<void>((resolve) => (reportFailure = resolve));
+    // A statement the thread cannot prepare: it fails as it starts, after the append below.
+    const background = startSqliteBackground(serving, file, {
+      synchronous: 'NORMAL',
+      busyTimeoutMs: 1000,
+      statements: { ...JOURNAL_SQL, finish: 'delete from no_such_table where request_id = ?' },
+      onError: (err) => {
+        errors.push(err);
+        reportFailure();
+      },
+      applyInline: journalApplier(serving),
+    });
+    const row: JournalRows['ledger'][number] = {
+      id: 'led_a', tenant_id: tenant.id, kind: 'usage', request_id: 'a', key_id: null, model: 'm', prompt_tokens: 1, cached_tokens: 0,
+      completion_tokens: 1, allowance_tokens: 0, chip_type: null, accelerator_ms: 0, amount_micros: 5, price_id: null, occurred_at: T0.toISOString(),
+      created_at: T0.toISOString(), note: null, endpoint: 'chat', ttft_ms: 1, duration_ms: 1, outcome: 'ok', error_code: null,
+    };
+    try {
+      background.append({ begin: [], progress: [], ledger: [row], finish: [] });
+      await failed;
+      assert.equal((errors[0] as { code?: string }).code, 'SQLITE_ERROR', 'the thread\'s failure is reported');
+      assert.equal(background.alive, false, 'journal batches go to the serving connection from now on');
+      await background.applied();
+      assert.equal(serving.prepare('select amount_micros from ledger where request_id = ?').pluck().get('a'), 5, 'the serving connection wrote the batch the thread never did');
+      await background.close();
+    } finally {
+      serving.close();
     }
   });
 });
