@@ -14,7 +14,7 @@ describe('jsonTemplate', () => {
   });
 
   it('refuses a shape that does not hold the hole exactly once', () => {
-    assert.throws(() => jsonTemplate(() => ({ a: 'none' })), /exactly once/);
-    assert.throws(() => jsonTemplate((hole) => ({ a: hole, b: hole })), /exactly once/);
+    assert.throws(() => jsonTemplate(() => ({ a: 'none' }))('x'), /exactly once/);
+    assert.throws(() => jsonTemplate((hole) => ({ a: hole, b: hole }))('x'), /exactly once/);
   });
 });

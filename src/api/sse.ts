@@ -44,19 +44,26 @@ export class SerializedJson {
   constructor(readonly json: string) {}
 }
 
+const HOLE = '\u0000hole\u0000';
+const HOLE_JSON = JSON.stringify(HOLE);
+
 /**
  * For a payload sent many times with one string changed (each token's stream chunk): serialises
- * `shape` once around a placeholder and splices each value's JSON in, so a token costs a
- * JSON.stringify of its text instead of the whole chunk. Byte for byte what JSON.stringify gives.
+ * `shape` once around a placeholder, at the first call (a request that never streams pays
+ * nothing), and splices each value's JSON in, so a token costs a JSON.stringify of its text
+ * instead of the whole chunk. Byte for byte what JSON.stringify gives.
  */
 export function jsonTemplate(shape: (hole: string) => unknown): (value: string) => SerializedJson {
-  const hole = JSON.stringify('\u0000hole\u0000');
-  const json = JSON.stringify(shape(JSON.parse(hole) as string));
-  const at = json.indexOf(hole);
-  if (at < 0 || json.indexOf(hole, at + 1) >= 0) throw new Error('a JSON template needs its hole exactly once');
-  const head = json.slice(0, at);
-  const tail = json.slice(at + hole.length);
-  return (value) => new SerializedJson(head + JSON.stringify(value) + tail);
+  let template: { head: string; tail: string } | undefined;
+  return (value) => {
+    if (!template) {
+      const json = JSON.stringify(shape(HOLE));
+      const at = json.indexOf(HOLE_JSON);
+      if (at < 0 || json.indexOf(HOLE_JSON, at + 1) >= 0) throw new Error('a JSON template needs its hole exactly once');
+      template = { head: json.slice(0, at), tail: json.slice(at + HOLE_JSON.length) };
+    }
+    return new SerializedJson(template.head + JSON.stringify(value) + template.tail);
+  };
 }
 
 function events(payloads: unknown[]): string {

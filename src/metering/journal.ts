@@ -2,7 +2,8 @@
  * Group commit for everything billing writes on the request path: streamed requests' tokens so
  * far (a request's first such write creates its in-flight row), settlements. Operations queue up
  * while a commit is running and go to the store together in the next transaction; each caller's
- * promise resolves only once its operation is committed. So writes are batched for speed, yet nothing is acknowledged (no token is sent to
+ * promise resolves only once its operation is durable (`billing.commit` resolved: on SQLite with
+ * the background thread, appended to the metering log). So writes are batched for speed, yet nothing is acknowledged (no token is sent to
  * a client, no response returned) before it is durable.
  *
  * A batch waits for the end of the event loop's turn (setImmediate) so that every request ready in

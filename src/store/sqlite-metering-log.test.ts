@@ -30,6 +30,13 @@ const settle = (tenantId: string, requestId: string, amountMicros: number) => ({
   begin: [], progress: [], settle: [{ entry: entry(tenantId, requestId, amountMicros), usage: usage(requestId) }], finish: [requestId],
 });
 
+/** A ledger row as the journal writes it (what a metering log line holds). */
+const ledgerRow = (tenantId: string, requestId: string, amount: number): JournalRows['ledger'][number] => ({
+  id: `led_${requestId}`, tenant_id: tenantId, kind: 'usage', request_id: requestId, key_id: null, model: 'm', prompt_tokens: 1, cached_tokens: 0,
+  completion_tokens: 1, allowance_tokens: 0, chip_type: null, accelerator_ms: 0, amount_micros: amount, price_id: null, occurred_at: T0.toISOString(),
+  created_at: T0.toISOString(), note: null, endpoint: 'chat', ttft_ms: 1, duration_ms: 1, outcome: 'ok', error_code: null,
+});
+
 /** Ledger amounts by request id, read by another connection (what the database file holds). */
 function ledgerInFile(file: string): Record<string, number> {
   const raw = new Sqlite(file, { readonly: true });
@@ -143,13 +150,8 @@ describe('sqlite metering log', () => {
     const tenant = await first.tenants.create({ name: 'acme', kind: 'external' });
     await first.close();
     const line = (rows: JournalRows) => `${JSON.stringify(rows)}\n`;
-    const ledgerRow = (requestId: string, amount: number): JournalRows['ledger'][number] => ({
-      id: `led_${requestId}`, tenant_id: tenant.id, kind: 'usage', request_id: requestId, key_id: null, model: 'm', prompt_tokens: 1, cached_tokens: 0,
-      completion_tokens: 1, allowance_tokens: 0, chip_type: null, accelerator_ms: 0, amount_micros: amount, price_id: null, occurred_at: T0.toISOString(),
-      created_at: T0.toISOString(), note: null, endpoint: 'chat', ttft_ms: 1, duration_ms: 1, outcome: 'ok', error_code: null,
-    });
-    const batch: JournalRows = { begin: [], progress: [], ledger: [ledgerRow('a', 5)], finish: [] };
-    const torn = line({ begin: [], progress: [], ledger: [ledgerRow('b', 6)], finish: [] }).slice(0, 40);
+    const batch: JournalRows = { begin: [], progress: [], ledger: [ledgerRow(tenant.id, 'a', 5)], finish: [] };
+    const torn = line({ begin: [], progress: [], ledger: [ledgerRow(tenant.id, 'b', 6)], finish: [] }).slice(0, 40);
     writeFileSync(meteringLogFile(file), line(batch) + line(batch) + torn);
 
     const store = await openStore({ kind: 'sqlite', file, background: true }, manualClock());
@@ -173,17 +175,9 @@ describe('sqlite metering log', () => {
       await store.close();
     }
   });
-});
 
-describe('sqlite metering log, when the store thread fails', () => {
-  let dir = '';
-  before(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'tessera-mlog-dead-'));
-  });
-  after(() => rm(dir, { recursive: true, force: true }));
-
-  it('writes what the thread left on the serving connection and commits there from then on', async () => {
-    const file = join(dir, 'db.sqlite');
+  it('writes what a failed thread left on the serving connection and commits there from then on', async () => {
+    const file = newFile();
     const first = await openStore({ kind: 'sqlite', file }, manualClock());
     const tenant = await first.tenants.create({ name: 'acme', kind: 'external' });
     await first.close();
@@ -203,13 +197,8 @@ describe('sqlite metering log, when the store thread fails', () => {
       },
       applyInline: journalApplier(serving),
     });
-    const row: JournalRows['ledger'][number] = {
-      id: 'led_a', tenant_id: tenant.id, kind: 'usage', request_id: 'a', key_id: null, model: 'm', prompt_tokens: 1, cached_tokens: 0,
-      completion_tokens: 1, allowance_tokens: 0, chip_type: null, accelerator_ms: 0, amount_micros: 5, price_id: null, occurred_at: T0.toISOString(),
-      created_at: T0.toISOString(), note: null, endpoint: 'chat', ttft_ms: 1, duration_ms: 1, outcome: 'ok', error_code: null,
-    };
     try {
-      background.append({ begin: [], progress: [], ledger: [row], finish: [] });
+      background.append({ begin: [], progress: [], ledger: [ledgerRow(tenant.id, 'a', 5)], finish: [] });
       await failed;
       assert.equal((errors[0] as { code?: string }).code, 'SQLITE_ERROR', 'the thread\'s failure is reported');
       assert.equal(background.alive, false, 'journal batches go to the serving connection from now on');

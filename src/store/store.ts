@@ -30,14 +30,15 @@ export async function openStore(options: StoreOptions, deps: StoreDeps): Promise
     await migrateToLatest(db as unknown as Kysely<unknown>);
     if (options.kind === 'sqlite' && options.background && options.file !== ':memory:' && native.sqlite) {
       const serving = native.sqlite;
+      const applyInline = journalApplier(serving);
       // What a crash left in the metering log goes in before anything reads metering rows.
-      replayMeteringLog(meteringLogFile(options.file), journalApplier(serving));
+      replayMeteringLog(meteringLogFile(options.file), applyInline);
       native.background = startSqliteBackground(serving, options.file, {
         synchronous: options.synchronous ?? 'NORMAL',
         busyTimeoutMs: SQLITE_BUSY_TIMEOUT_MS,
         statements: JOURNAL_SQL,
         onError: options.onBackgroundError ?? (() => undefined),
-        applyInline: journalApplier(serving),
+        applyInline,
       });
     }
   } catch (err) {

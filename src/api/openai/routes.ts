@@ -10,7 +10,7 @@ import type { Endpoint, Gateway, ModelRouter, RequestContext } from '../../gatew
 import { promptTokensUpperBound } from './token-bound.js';
 import { parseBody } from '../validate.js';
 import { finishReasonBody, respondWithGeneration, usageBody, type WireFormat } from './generation.js';
-import { jsonTemplate, type SerializedJson } from '../sse.js';
+import { jsonTemplate } from '../sse.js';
 import { chatCompletionRequest, completionRequest, embeddingRequest } from './schemas.js';
 import { toChatRequest, toCompletionRequest } from './translate.js';
 
@@ -68,11 +68,10 @@ export function registerOpenAIRoutes(app: FastifyInstance, deps: OpenAIRoutesDep
       ...base,
       choices: [{ index: 0, delta, logprobs: null, finish_reason: finish }],
     });
-    // Built at the first streamed token: every token's chunk is this one with its text spliced in.
-    let textChunk: ((text: string) => SerializedJson) | undefined;
     const wire: WireFormat = {
       opening: () => chunk({ role: 'assistant', content: '' }, null),
-      textChunk: (text) => (textChunk ??= jsonTemplate((hole) => chunk({ content: hole }, null)))(text),
+      // Every token's chunk is this one with its text spliced in.
+      textChunk: jsonTemplate((hole) => chunk({ content: hole }, null)),
       toolCallsChunk: (calls) => chunk({ tool_calls: toolCallsBody(calls).map((c, index) => ({ index, ...c })) }, null),
       closingChunk: (reason) => chunk({}, finishReasonBody(reason)),
       usageChunk: (usage) => ({ ...base, choices: [], usage: usageBody(usage) }),
@@ -122,10 +121,8 @@ export function registerOpenAIRoutes(app: FastifyInstance, deps: OpenAIRoutesDep
       ...base,
       choices: [{ index: 0, text, logprobs: null, finish_reason: finish }],
     });
-    // Built at the first streamed token: every token's chunk is this one with its text spliced in.
-    let textChunk: ((text: string) => SerializedJson) | undefined;
     const wire: WireFormat = {
-      textChunk: (text) => (textChunk ??= jsonTemplate((hole) => chunk(hole, null)))(text),
+      textChunk: jsonTemplate((hole) => chunk(hole, null)),
       closingChunk: (reason) => chunk('', finishReasonBody(reason)),
       usageChunk: (usage) => ({ ...base, choices: [], usage: usageBody(usage) }),
       body: (c) => ({ ...chunk(c.text, finishReasonBody(c.finishReason)), usage: usageBody(c.usage) }),
