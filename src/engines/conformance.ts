@@ -13,6 +13,7 @@
  * Every stream is read to its end, as the contract asks of consumers.
  */
 import assert from 'node:assert/strict';
+import { getEventListeners } from 'node:events';
 import { after, before, describe, it } from 'node:test';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { isTesseraError } from '../core/errors.js';
@@ -64,6 +65,16 @@ function assertUsage(done: Done, finish: FinishReason[]): void {
 function assertIdle(engine: Engine): void {
   const { active, queued } = engine.stats();
   assert.deepEqual({ active, queued }, { active: 0, queued: 0 }, 'the engine should be idle once every stream has ended');
+}
+
+/**
+ * What a signal keeps for others: its `abort` listeners, and the signals `AbortSignal.any` made
+ * from it (Node keeps those in an internal set; read through its symbol where it has one).
+ */
+function signalHolds(signal: AbortSignal): { listeners: number; dependants: number } {
+  const symbol = Object.getOwnPropertySymbols(signal).find((s) => s.description === 'kDependantSignals');
+  const dependants = symbol ? ((signal as unknown as Record<symbol, Set<unknown> | undefined>)[symbol]?.size ?? 0) : 0;
+  return { listeners: getEventListeners(signal, 'abort').length, dependants };
 }
 
 /** Waits (turn by turn, not by the clock) until `check` holds; fails after `limitMs`. */
@@ -190,6 +201,27 @@ export function runEngineConformance(name: string, makeEngine: MakeEngine, caps:
       assert.equal(events.length, 1);
       assert.equal(done.finishReason, 'abort');
       assert.equal(done.usage.completionTokens, 0);
+      assertIdle(engine);
+    });
+
+    it('leaves nothing behind on a signal shared by many requests, and still aborts on it', opts, async () => {
+      // As a keep-alive connection's signal: every request on it sees the same one.
+      const connection = new AbortController();
+      const run = (maxTokens: number) => collectEvents(engine.complete({ prompt: 'One two three', sampling: { maxTokens, seed: 1 } }, connection.signal));
+      await run(2);
+      const held = signalHolds(connection.signal);
+      // More requests than slots at once, so some wait in the queue too.
+      await Promise.all(Array.from({ length: engine.stats().slots + 2 }, () => run(2)));
+      await run(2);
+      assert.deepEqual(signalHolds(connection.signal), held, 'listeners or dependants piled up on the shared signal');
+
+      const { done } = await collectEvents(
+        engine.complete({ prompt: 'Write a very long essay.', sampling: { maxTokens: 64, seed: 6 } }, connection.signal),
+        (event) => {
+          if (event.type === 'text') connection.abort();
+        },
+      );
+      assert.equal(done.finishReason, 'abort');
       assertIdle(engine);
     });
 

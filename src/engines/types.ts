@@ -14,6 +14,9 @@
  * - The one exception: an engine that fails mid-generation (an upstream connection breaks) throws
  *   a `TesseraError` from `next()` after the events it did produce; there is no honest `done` to
  *   send. Consumers treat the throw as the end and record what was streamed.
+ * - `signal` may be shared by many requests and outlive each of them (the HTTP layer passes one
+ *   per client connection). Whatever an engine adds to it (an `abort` listener) it removes when
+ *   the request ends, and it never passes it to `AbortSignal.any` (core/abort.ts says why).
  * - Text deltas concatenate to the full completion text (no `stop` sequence included).
  * - Token counts are the engine's own tokenizer counts, never estimates.
  */

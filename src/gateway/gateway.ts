@@ -77,7 +77,7 @@ export class Gateway {
 
   /**
    * Runs a generation and re-yields its events in batches: the events the engine had ready
-   * together (one network read of an upstream, say). Per batch, a streamed request journals its
+   * together (one network read of an upstream, say); for a non-streamed request, all of them. Per batch, a streamed request journals its
    * tokens once, before the batch is handed on, so the client gets them in one write after one
    * commit. The request is settled (or its usage recorded) before the batch that carries `done`
    * is handed on: whoever consumes `done` may acknowledge the whole request. The consumer must
@@ -113,6 +113,7 @@ export class Gateway {
     // Until the engine's stream ends or throws, it may hold resources (a slot, a connection).
     let open = true;
     let carried: Promise<IteratorResult<EngineEvent>> | null = null;
+    let held: EngineEvent[] = [];
     try {
       for (;;) {
         // Only streamed requests gain from waiting a turn for more events (one commit, one write).
@@ -157,7 +158,16 @@ export class Gateway {
           // What the client is about to receive is billed even if this process dies next.
           await ticket.progress(usage.promptTokens, usage.completionTokens);
         }
-        if (batch.events.length > 0) yield batch.events;
+        if (ctx.streamed) {
+          if (batch.events.length > 0) yield batch.events;
+        } else {
+          // Nothing of a non-streamed reply reaches the client before all of it: handed on once.
+          held.push(...batch.events);
+          if (held.length > 0 && (done || batch.ended || batch.error !== undefined)) {
+            yield held;
+            held = [];
+          }
+        }
         if (batch.error !== undefined || batch.ended) open = false;
         if (batch.error !== undefined) throw batch.error;
         if (batch.ended) return;

@@ -9,7 +9,7 @@ import type { EngineInfo, ToolCall } from '../../engines/types.js';
 import type { Endpoint, Gateway, ModelRouter, RequestContext } from '../../gateway/index.js';
 import { promptTokensUpperBound } from './token-bound.js';
 import { parseBody } from '../validate.js';
-import { finishReasonBody, respondWithGeneration, usageBody, type WireFormat } from './generation.js';
+import { disconnectSignal, finishReasonBody, respondWithGeneration, usageBody, type WireFormat } from './generation.js';
 import { jsonTemplate } from '../sse.js';
 import { chatCompletionRequest, completionRequest, embeddingRequest } from './schemas.js';
 import { toChatRequest, toCompletionRequest } from './translate.js';
@@ -149,10 +149,8 @@ export function registerOpenAIRoutes(app: FastifyInstance, deps: OpenAIRoutesDep
     }
     const input = typeof body.input === 'string' ? [body.input] : body.input;
     const id = newTimeOrderedId('emb');
-    const controller = new AbortController();
-    reply.raw.once('close', () => controller.abort());
     const ctx = context(request, id, body.model, 'embedding', { promptTokensMax: promptTokensUpperBound({ input }), maxTokens: 0, streamed: false });
-    const result = await gateway.embed(ctx, engine, input, controller.signal);
+    const result = await gateway.embed(ctx, engine, input, disconnectSignal(request));
     const dims = result.embeddings[0]?.length ?? 0;
     if (body.dimensions !== undefined && body.dimensions !== dims) {
       throw new TesseraError('unsupported_feature', `This model returns ${dims} dimensions; it cannot shorten them.`, {

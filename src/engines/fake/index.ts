@@ -46,18 +46,19 @@ export function createFakeEngine(options: FakeEngineOptions): Engine {
       return true;
     }
     await new Promise<void>((resolve) => {
-      const wake = () => resolve();
+      // An aborted waiter leaves the queue, so a later release wakes someone who still waits.
+      const onAbort = () => {
+        const index = waiting.indexOf(wake);
+        if (index >= 0) waiting.splice(index, 1);
+        resolve();
+      };
+      // The signal may outlive the request (a connection's): a woken waiter stops listening.
+      const wake = () => {
+        signal.removeEventListener('abort', onAbort);
+        resolve();
+      };
       waiting.push(wake);
-      signal.addEventListener(
-        'abort',
-        () => {
-          // An aborted waiter leaves the queue, so a later release wakes someone who still waits.
-          const index = waiting.indexOf(wake);
-          if (index >= 0) waiting.splice(index, 1);
-          resolve();
-        },
-        { once: true },
-      );
+      signal.addEventListener('abort', onAbort, { once: true });
     });
     if (signal.aborted) {
       // Woken by a release and aborted in the same turn: pass the free slot on.

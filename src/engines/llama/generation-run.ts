@@ -16,6 +16,7 @@
  */
 import type { LlamaContextSequence } from 'node-llama-cpp';
 import type { EngineEvent, FinishReason, ToolCall } from '../types.js';
+import { linkSignals } from '../../core/abort.js';
 import { TesseraError, isTesseraError } from '../../core/errors.js';
 import { EventChannel, relay } from './event-channel.js';
 import type { SequenceLease, SequencePool } from './sequence-pool.js';
@@ -49,15 +50,23 @@ export async function* runGeneration(
   const plan = await prepare();
 
   const consumerGone = new AbortController();
-  const signal = AbortSignal.any([requestSignal, env.closeSignal, consumerGone.signal]);
-  const lease = await env.pool.acquire(signal);
+  // Both sources outlive the request (a connection's signal, the engine's): unlinked when it ends.
+  const { signal, unlink } = linkSignals([requestSignal, env.closeSignal, consumerGone.signal]);
+  let lease: SequenceLease | null;
+  try {
+    lease = await env.pool.acquire(signal);
+  } catch (err) {
+    unlink();
+    throw err;
+  }
   if (!lease) {
+    unlink();
     yield { type: 'done', finishReason: 'abort', usage: { promptTokens: 0, completionTokens: 0 } };
     return;
   }
 
   const channel = new EventChannel<EngineEvent>();
-  env.track(execute(plan, lease, signal, channel));
+  env.track(execute(plan, lease, signal, channel).finally(unlink));
   yield* relay(channel, () => consumerGone.abort());
 }
 

@@ -45,8 +45,8 @@ const DEFAULT_CONTEXT_LENGTH = 8192;
 const DISCOVERY_TIMEOUT_MS = 5000;
 
 /** A non-streamed reply as the payloads a stream would have carried (one chunk, then [DONE]). */
-async function* singleReply(response: UpstreamResponse): AsyncGenerator<Array<string | UpstreamChunk>> {
-  yield [replyAsChunk(await response.text()), '[DONE]'];
+async function singleReply(response: UpstreamResponse): Promise<Array<Array<string | UpstreamChunk>>> {
+  return [[replyAsChunk(await response.text()), '[DONE]']];
 }
 
 function headerValue(value: string | string[] | undefined): string | undefined {
@@ -118,7 +118,8 @@ export async function createOpenAIUpstreamEngine(options: OpenAIUpstreamEngineOp
         const single = body.stream === false;
         // After [DONE] the body is still read to its end so the connection goes back to the pool.
         // Payloads come in the groups one network read completed.
-        reading: for await (const payloads of response ? (single ? singleReply(response) : parseSseBatches(response.chunks())) : []) {
+        const batches = !response ? [] : single ? await singleReply(response) : parseSseBatches(response.chunks());
+        reading: for await (const payloads of batches) {
           for (const data of payloads) {
             if (cancel.aborted) break reading;
             if (data === '[DONE]') sawDone = true;

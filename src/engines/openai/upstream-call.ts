@@ -95,8 +95,7 @@ class Reply implements UpstreamResponse {
 
   async text(): Promise<string> {
     this.#claim();
-    const parts: Buffer[] = [];
-    for await (const chunk of this.body) parts.push(chunk);
+    const parts = await this.body.whole();
     return parts.length === 1 ? parts[0].toString('utf8') : Buffer.concat(parts).toString('utf8');
   }
 
@@ -118,13 +117,31 @@ class BodyQueue implements AsyncIterable<Buffer> {
   #bytes = 0;
   #error: Error | null = null;
   #wake: (() => void) | null = null;
+  #whole = false;
 
-  /** Queues a chunk; returns the unread bytes. */
+  /** Queues a chunk; returns the unread bytes (0 when the whole body is wanted: no back-pressure). */
   push(chunk: Buffer): number {
     this.#chunks.push(chunk);
     this.#bytes += chunk.length;
     this.#notify();
-    return this.#bytes;
+    return this.#whole ? 0 : this.#bytes;
+  }
+
+  /**
+   * Every chunk, once the body has ended (no iterator and a wake-up per chunk: a reply of one
+   * chunk costs one promise).
+   */
+  whole(): Promise<Buffer[]> {
+    this.#whole = true;
+    if (this.controller?.paused) this.controller.resume();
+    return new Promise((resolve, reject) => {
+      const settle = () => {
+        if (this.#error) reject(this.#error);
+        else if (this.ended) resolve(this.#chunks);
+        else this.#wake = settle;
+      };
+      settle();
+    });
   }
 
   end(): void {

@@ -13,6 +13,7 @@
  * `cachedPromptTokens`.
  */
 import type { ChatRequest, CompletionRequest, Engine, EngineEvent, EngineInfo, FinishReason, Usage } from '../../types.js';
+import { linkSignals } from '../../../core/abort.js';
 import { TesseraError } from '../../../core/errors.js';
 import { StopScanner } from '../../stop-strings.js';
 import { prepareChat } from '../chat.js';
@@ -143,14 +144,22 @@ async function* run(env: RunEnv, requestSignal: AbortSignal, prepare: () => Prom
   const plan = await prepare();
 
   const consumerGone = new AbortController();
-  const signal = AbortSignal.any([requestSignal, env.closeSignal, consumerGone.signal]);
-  const lease = await env.pool.acquire(plan.prompt, signal);
+  // Both sources outlive the request (a connection's signal, the engine's): unlinked when it ends.
+  const { signal, unlink } = linkSignals([requestSignal, env.closeSignal, consumerGone.signal]);
+  let lease: SlotLease | null;
+  try {
+    lease = await env.pool.acquire(plan.prompt, signal);
+  } catch (err) {
+    unlink();
+    throw err;
+  }
   if (!lease) {
+    unlink();
     yield { type: 'done', finishReason: 'abort', usage: { promptTokens: 0, completionTokens: 0 } };
     return;
   }
   const channel = new EventChannel<EngineEvent>();
-  env.track(execute(env.decoder, plan, lease, signal, channel));
+  env.track(execute(env.decoder, plan, lease, signal, channel).finally(unlink));
   yield* relay(channel, () => consumerGone.abort());
 }
 
