@@ -117,7 +117,7 @@ export class Gateway {
     try {
       for (;;) {
         // Only streamed requests gain from waiting a turn for more events (one commit, one write).
-        const batch: Batch = ctx.streamed ? await readyEvents(events, carried) : await oneEvent(events);
+        const batch: Batch = ctx.streamed ? await readyEvents(events, carried) : oneEvent(await events.next());
         carried = batch.next;
         // Events of one batch arrived together: one reading of the clock serves them all.
         const now = monotonicMs();
@@ -273,8 +273,7 @@ interface Batch {
 /** Most events in one batch, so a flood from an upstream still reaches the client in steps. */
 const MAX_BATCH = 256;
 
-async function oneEvent(events: AsyncIterator<EngineEvent>): Promise<Batch> {
-  const step = await events.next();
+function oneEvent(step: IteratorResult<EngineEvent>): Batch {
   return step.done ? { events: [], next: null, ended: true } : { events: [step.value], next: null, ended: false };
 }
 
