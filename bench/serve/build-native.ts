@@ -1,5 +1,5 @@
 /**
- * Builds llama.cpp's own `llama-batched-bench` and `llama-server` (CPU only) from the exact llama.cpp
+ * Builds llama.cpp's own `llama-batched-bench` and `llama-server` (for the CPU, or CUDA) from the exact llama.cpp
  * source that node-llama-cpp ships in its npm package (`llama/gitRelease.bundle`, tag in
  * `llama/llama.cpp.info.json`), with node-llama-cpp's own patches applied, so that the native column
  * runs the same kernels as node-llama-cpp's prebuilt binary (modulo `GGML_NATIVE`).
@@ -8,7 +8,7 @@
  * the build is skipped when both binaries exist and a stamp file records the same commit + options.
  * Everything lands in `bench/work/` (git-ignored).
  *
- * Usage: node --import tsx bench/serve/build-native.ts [--jobs N (default: available cores)] [--force]
+ * Usage: node --import tsx bench/serve/build-native.ts [--jobs N (default: available cores)] [--backend cpu|cuda] [--force]
  */
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -27,18 +27,30 @@ export const REPO_ROOT = findRepoRoot(dirname(fileURLToPath(import.meta.url)));
 export const WORK_DIR = join(REPO_ROOT, 'bench', 'work');
 const NLC_LLAMA_DIR = join(REPO_ROOT, 'node_modules', 'node-llama-cpp', 'llama');
 const SRC_DIR = join(WORK_DIR, 'llama.cpp');
-const BUILD_DIR = join(SRC_DIR, 'build-cpu');
-const STAMP = join(BUILD_DIR, 'tessera-bench.stamp.json');
 const TARGETS = ['llama-batched-bench', 'llama-server'] as const;
 
+/** Where llama.cpp runs: the CPU, or an NVIDIA GPU through CUDA (every layer offloaded). */
+export type Backend = 'cpu' | 'cuda';
+
+const buildDir = (backend: Backend) => join(SRC_DIR, `build-${backend}`);
+const stampFile = (backend: Backend) => join(buildDir(backend), 'tessera-bench.stamp.json');
+
 /**
- * CPU only, tuned for the machine it runs on. UI off and no download of a prebuilt UI (the build
- * machines are offline); `tools/ui`'s CMake files must still be present, which a full clone gives.
+ * UI off and no download of a prebuilt UI (the build machines are offline); `tools/ui`'s CMake
+ * files must still be present, which a full clone gives. The CPU build is tuned for the machine it
+ * runs on; the CUDA build compiles for `CUDA_ARCHITECTURES` only (default 90: H100/H200), the
+ * recipe that built on the GPU machine (../shared/notes/llama-engine-facts.md), and not yet run by
+ * this script there.
  */
-const CMAKE_OPTIONS = [
-  '-DCMAKE_BUILD_TYPE=Release',
-  '-DGGML_NATIVE=ON',
-  '-DGGML_CUDA=OFF',
+function cmakeOptions(backend: Backend): string[] {
+  const device =
+    backend === 'cuda'
+      ? ['-DGGML_NATIVE=OFF', '-DGGML_CUDA=ON', `-DCMAKE_CUDA_ARCHITECTURES=${process.env.CUDA_ARCHITECTURES ?? '90'}`]
+      : ['-DGGML_NATIVE=ON', '-DGGML_CUDA=OFF'];
+  return ['-DCMAKE_BUILD_TYPE=Release', ...device, ...COMMON_CMAKE_OPTIONS];
+}
+
+const COMMON_CMAKE_OPTIONS = [
   '-DGGML_VULKAN=OFF',
   '-DGGML_METAL=OFF',
   '-DBUILD_SHARED_LIBS=OFF',
@@ -61,30 +73,33 @@ export interface BuildOptions {
   force?: boolean;
   /** Never clone or build: use the binaries already in bench/work, fail if there are none. */
   skipBuild?: boolean;
+  /** Default `cpu`. */
+  backend?: Backend;
   onProgress?: (line: string) => void;
 }
 
 export async function ensureNativeBuild(options: BuildOptions = {}): Promise<NativeBuild> {
   const say = options.onProgress ?? ((line: string) => console.log(line));
   const jobs = options.jobs ?? availableParallelism();
+  const backend = options.backend ?? 'cpu';
   const bundle = join(NLC_LLAMA_DIR, 'gitRelease.bundle');
   if (!existsSync(bundle)) throw new Error(`node-llama-cpp's llama.cpp bundle not found at ${bundle}; run npm install first`);
   const info = JSON.parse(await readFile(join(NLC_LLAMA_DIR, 'llama.cpp.info.json'), 'utf8')) as { tag: string };
   const bundleHead = (await capture('git', ['bundle', 'list-heads', bundle])).split(/\s+/)[0] ?? '';
   if (options.skipBuild) {
-    const binaries = { batchedBench: binPath('llama-batched-bench'), server: binPath('llama-server') };
+    const binaries = { batchedBench: binPath(backend, 'llama-batched-bench'), server: binPath(backend, 'llama-server') };
     for (const path of Object.values(binaries)) {
       if (!existsSync(path)) throw new Error(`--skip-build: ${rel(path)} does not exist; run once without --skip-build`);
     }
     const commit = existsSync(join(SRC_DIR, '.git')) ? (await capture('git', ['-C', SRC_DIR, 'rev-parse', 'HEAD'])).trim() : bundleHead;
-    say(`[native] --skip-build: using the llama.cpp ${info.tag} binaries in ${rel(join(BUILD_DIR, 'bin'))}`);
+    say(`[native] --skip-build: using the llama.cpp ${info.tag} binaries in ${rel(join(buildDir(backend), 'bin'))}`);
     return { ...binaries, tag: info.tag, commit };
   }
 
   await mkdir(WORK_DIR, { recursive: true });
   const unlock = await lock(say);
   try {
-    return await cloneAndBuild(bundle, bundleHead, info.tag, jobs, options.force === true, say);
+    return await cloneAndBuild(bundle, bundleHead, info.tag, jobs, options.force === true, backend, say);
   } finally {
     await unlock();
   }
@@ -96,8 +111,12 @@ async function cloneAndBuild(
   tag: string,
   jobs: number,
   force: boolean,
+  backend: Backend,
   say: (line: string) => void,
 ): Promise<NativeBuild> {
+  const dir = buildDir(backend);
+  const stampPath = stampFile(backend);
+  const cmake = cmakeOptions(backend);
   const info = { tag };
   if (!existsSync(join(SRC_DIR, '.git'))) {
     say(`[native] cloning llama.cpp ${info.tag} from node-llama-cpp's bundle into ${rel(SRC_DIR)}`);
@@ -109,24 +128,24 @@ async function cloneAndBuild(
   }
   await applyPatches(say);
 
-  const stampWanted = JSON.stringify({ commit, options: CMAKE_OPTIONS });
-  const binaries = { batchedBench: binPath('llama-batched-bench'), server: binPath('llama-server') };
-  const stamp = existsSync(STAMP) ? await readFile(STAMP, 'utf8') : '';
+  const stampWanted = JSON.stringify({ commit, options: cmake });
+  const binaries = { batchedBench: binPath(backend, 'llama-batched-bench'), server: binPath(backend, 'llama-server') };
+  const stamp = existsSync(stampPath) ? await readFile(stampPath, 'utf8') : '';
   if (!force && stamp === stampWanted && existsSync(binaries.batchedBench) && existsSync(binaries.server)) {
-    say(`[native] llama.cpp ${info.tag} already built (${rel(BUILD_DIR)})`);
+    say(`[native] llama.cpp ${info.tag} already built (${rel(dir)})`);
     return { ...binaries, tag: info.tag, commit };
   }
 
-  say(`[native] configuring (cmake, Release, CPU, GGML_NATIVE=ON)`);
-  await exec('cmake', ['-S', SRC_DIR, '-B', BUILD_DIR, ...CMAKE_OPTIONS], say, { quiet: true });
+  say(`[native] configuring (cmake, Release, ${backend === 'cuda' ? `CUDA for sm_${process.env.CUDA_ARCHITECTURES ?? '90'}` : 'CPU, GGML_NATIVE=ON'})`);
+  await exec('cmake', ['-S', SRC_DIR, '-B', dir, ...cmake], say, { quiet: true });
   say(`[native] building ${TARGETS.join(', ')} with -j ${jobs} (several minutes on 2 cores)`);
   const started = Date.now();
-  await exec('cmake', ['--build', BUILD_DIR, '--config', 'Release', '-j', String(jobs), '--target', ...TARGETS], say, {
+  await exec('cmake', ['--build', dir, '--config', 'Release', '-j', String(jobs), '--target', ...TARGETS], say, {
     // cmake prints "[ 42%] Building …" lines; forward one in ten to show progress without flooding.
     filter: (line, n) => /^\[\s*\d+%\]/.test(line) && (n % 10 === 0 || /Linking/.test(line)),
   });
   for (const path of Object.values(binaries)) if (!existsSync(path)) throw new Error(`build finished but ${path} is missing`);
-  await writeFile(STAMP, stampWanted);
+  await writeFile(stampPath, stampWanted);
   say(`[native] built in ${((Date.now() - started) / 1000).toFixed(0)} s`);
   return { ...binaries, tag: info.tag, commit };
 }
@@ -174,8 +193,8 @@ function findRepoRoot(from: string): string {
   }
 }
 
-function binPath(name: string): string {
-  return join(BUILD_DIR, 'bin', name);
+function binPath(backend: Backend, name: string): string {
+  return join(buildDir(backend), 'bin', name);
 }
 
 /** Applies node-llama-cpp's `llama/patches/*.diff` unless already applied (checked with --reverse). */
@@ -248,7 +267,10 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
   const args = process.argv.slice(2);
   const jobsAt = args.indexOf('--jobs');
   const jobs = jobsAt >= 0 ? Number(args[jobsAt + 1]) : availableParallelism();
-  ensureNativeBuild({ jobs, force: args.includes('--force') })
+  const backendAt = args.indexOf('--backend');
+  const backend = backendAt >= 0 ? (args[backendAt + 1] as Backend) : 'cpu';
+  if (backend !== 'cpu' && backend !== 'cuda') throw new Error('--backend takes cpu or cuda');
+  ensureNativeBuild({ jobs, force: args.includes('--force'), backend })
     .then((b) => console.log(`[native] ${b.batchedBench}\n[native] ${b.server}`))
     .catch((err: unknown) => {
       console.error(err instanceof Error ? err.message : err);

@@ -7,6 +7,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import { getLlama, LlamaLogLevel, type Llama, type LlamaContext, type LlamaModel, type Token } from 'node-llama-cpp';
+import type { Backend } from './build-native.js';
 import { aggregate, makePrompt, type Aggregate, type StreamTiming, type TokenCounter } from './metrics.js';
 
 export interface DirectOptions {
@@ -17,6 +18,8 @@ export interface DirectOptions {
   threads: number;
   perSequenceContext: number;
   flashAttention: 'on' | 'off' | 'auto';
+  /** Default `cpu`; `cuda` offloads every layer (needs node-llama-cpp's CUDA build, no download). */
+  backend?: Backend;
   onProgress?: (line: string) => void;
 }
 
@@ -39,15 +42,22 @@ export interface DirectBench {
 export async function openDirect(o: DirectOptions): Promise<DirectBench> {
   const say = o.onProgress ?? (() => undefined);
   const maxStreams = Math.max(...o.streams);
-  say(`[direct] loading node-llama-cpp (CPU) and the model`);
+  const cuda = o.backend === 'cuda';
+  say(`[direct] loading node-llama-cpp (${cuda ? 'CUDA' : 'CPU'}) and the model`);
   const llama: Llama = await getLlama({
-    gpu: false,
+    gpu: cuda ? 'cuda' : false,
     build: 'never',
     skipDownload: true,
     progressLogs: false,
     // No cap on the instance; every context passes its exact thread count (see the engine facts).
     maxThreads: 0,
     logLevel: LlamaLogLevel.error,
+  }).catch((err: unknown) => {
+    if (!cuda) throw err;
+    throw new Error(
+      `node-llama-cpp has no CUDA build here (${err instanceof Error ? err.message : String(err)}); ` +
+        'build one offline first: npx node-llama-cpp source build --gpu cuda (see bench/README.md)',
+    );
   });
   let model: LlamaModel | undefined;
   const close = async (): Promise<void> => {
@@ -55,7 +65,7 @@ export async function openDirect(o: DirectOptions): Promise<DirectBench> {
     await llama.dispose();
   };
   try {
-    const loaded = await llama.loadModel({ modelPath: o.model, gpuLayers: 0 });
+    const loaded = await llama.loadModel({ modelPath: o.model, gpuLayers: cuda ? 'max' : 0 });
     model = loaded;
     const prompts: string[] = [];
     const promptTokens: Token[][] = [];

@@ -20,6 +20,8 @@ export interface LlamaServerOptions {
   /** Tokens per slot; the context is `perSequenceContext · slots` cells, split evenly among the slots. */
   perSequenceContext: number;
   flashAttention: 'on' | 'off' | 'auto';
+  /** Layers offloaded to the GPU (`-ngl`); absent on a CPU build. */
+  gpuLayers?: number;
   onProgress?: (line: string) => void;
 }
 
@@ -47,6 +49,7 @@ export function llamaServerArgs(o: LlamaServerOptions, port: number): string[] {
     '-tb', String(o.threads),
     '-fa', o.flashAttention,
     '--no-webui',
+    ...(o.gpuLayers === undefined ? [] : ['-ngl', String(o.gpuLayers)]),
   ];
 }
 

@@ -8,7 +8,7 @@ import { mkdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { WORK_DIR } from './build-native.js';
 
-export type ModelSize = 'tiny' | 'qwen2.5-0.5b-shape';
+export type ModelSize = 'tiny' | 'qwen2.5-0.5b-shape' | 'qwen2.5-7b-shape';
 export type ModelQuant = 'f32' | 'f16' | 'q8_0';
 
 export interface ModelSpec {

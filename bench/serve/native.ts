@@ -22,6 +22,8 @@ export interface NativeOptions {
   batch?: number;
   ubatch?: number;
   flashAttention: 'on' | 'off' | 'auto';
+  /** Layers offloaded to the GPU (`-ngl`); absent on a CPU build. */
+  gpuLayers?: number;
   onProgress?: (line: string) => void;
   /** Kills the run (it then fails) when aborted. */
   signal?: AbortSignal;
@@ -59,6 +61,7 @@ export function nativeArgs(o: NativeOptions): string[] {
     '-t', String(o.threads),
     '-tb', String(o.threads),
     '-fa', o.flashAttention,
+    ...(o.gpuLayers === undefined ? [] : ['-ngl', String(o.gpuLayers)]),
   ];
 }
 

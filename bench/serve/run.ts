@@ -22,7 +22,7 @@ import { readFile } from 'node:fs/promises';
 import { availableParallelism, cpus, loadavg, totalmem } from 'node:os';
 import { basename, join, relative, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { REPO_ROOT, ensureNativeBuild, type NativeBuild } from './build-native.js';
+import { REPO_ROOT, ensureNativeBuild, type Backend, type NativeBuild } from './build-native.js';
 import { openDirect, type DirectBench } from './direct.js';
 import { runHttpLoad } from './http-load.js';
 import { startLlamaServer, type LlamaServerHandle } from './llama-server.js';
@@ -55,6 +55,11 @@ interface Options {
   sampling: 'greedy' | 'nucleus';
   /** An existing GGUF instead of the generated one (e.g. a real Qwen2.5-0.5B Q8_0). */
   model?: string;
+  /** Where every column runs: the CPU, or CUDA with every layer on the GPU. */
+  gpu: Backend;
+  /** The generated model's shape and quantisation (when no --model is given). */
+  shape: ModelSpec['size'];
+  quant: ModelSpec['quant'];
   repeat: number;
 }
 
@@ -71,7 +76,12 @@ const USAGE = `usage: node --import tsx bench/serve/run.ts [options]
   --calm 30              before each run, wait up to this many seconds for the cores to be idle
                          (other processes below ${CALM_BUSY * 100}% of the machine); 0: never wait
   --max-run 180          stop a run still going after this many seconds (partial figures, noted)
-  --model FILE.gguf      an existing model instead of the generated qwen2.5-0.5b-shape Q8_0
+  --model FILE.gguf      an existing model instead of the generated one
+  --shape 0.5b           shape of the generated model: 0.5b (Qwen2.5-0.5B) or 7b (Qwen2.5-7B)
+  --quant q8_0           its quantisation: q8_0, f16 or f32
+  --gpu off              off | cuda: CUDA build of llama.cpp's tools (CUDA_ARCHITECTURES, default 90),
+                         every layer offloaded in every column; Tessera started with --gpu cuda.
+                         Not yet run on a GPU machine by this script: see bench/README.md
   --results FILE         where the results section goes (default bench/serve/results.md)
   --quick                smoke run: tiny model, 32 tokens, writes nothing
   --no-write             print only`;
@@ -82,7 +92,7 @@ function parseArgs(argv: string[]): Options {
     process.exit(0);
   }
   const flags = new Set(['--quick', '--no-write', '--skip-build']);
-  const withValue = new Set(['--max-run', '--calm', '--streams', '--tokens', '--prompt-tokens', '--threads', '--only', '--flash-attn', '--model', '--repeat', '--results', '--sampling']);
+  const withValue = new Set(['--gpu', '--shape', '--quant', '--max-run', '--calm', '--streams', '--tokens', '--prompt-tokens', '--threads', '--only', '--flash-attn', '--model', '--repeat', '--results', '--sampling']);
   for (let i = 0; i < argv.length; i++) {
     if (withValue.has(argv[i])) i += 1;
     else if (!flags.has(argv[i])) throw new Error(`unknown argument ${argv[i]}\n${USAGE}`);
@@ -108,6 +118,13 @@ function parseArgs(argv: string[]): Options {
   for (const c of columns) if (!ALL_COLUMNS.includes(c)) throw new Error(`--only: unknown column ${c} (known: ${ALL_COLUMNS.join(', ')})`);
   const sampling = value('--sampling') ?? 'greedy';
   if (sampling !== 'greedy' && sampling !== 'nucleus') throw new Error('--sampling takes greedy or nucleus');
+  const gpu = value('--gpu') ?? 'off';
+  if (gpu !== 'off' && gpu !== 'cuda') throw new Error('--gpu takes off or cuda');
+  const shapes = { '0.5b': 'qwen2.5-0.5b-shape', '7b': 'qwen2.5-7b-shape' } as const;
+  const shape = value('--shape') ?? '0.5b';
+  if (!Object.hasOwn(shapes, shape)) throw new Error('--shape takes 0.5b or 7b');
+  const quant = value('--quant') ?? 'q8_0';
+  if (quant !== 'q8_0' && quant !== 'f16' && quant !== 'f32') throw new Error('--quant takes q8_0, f16 or f32');
   const fa = value('--flash-attn') ?? 'auto';
   if (fa !== 'on' && fa !== 'off' && fa !== 'auto') throw new Error('--flash-attn takes on, off or auto');
   return {
@@ -124,6 +141,9 @@ function parseArgs(argv: string[]): Options {
     flashAttention: fa,
     sampling,
     model: value('--model'),
+    gpu: gpu === 'cuda' ? 'cuda' : 'cpu',
+    shape: shapes[shape as keyof typeof shapes],
+    quant,
     repeat: int('--repeat', 1),
     calmSeconds: nonNegative('--calm', quick ? 0 : 30),
     maxRunSeconds: int('--max-run', 180),
@@ -166,7 +186,7 @@ function firstLine(err: unknown): string {
 
 async function main(): Promise<void> {
   const o = parseArgs(process.argv.slice(2));
-  const spec: ModelSpec = o.quick ? { size: 'tiny', quant: 'q8_0', seed: 1 } : { size: 'qwen2.5-0.5b-shape', quant: 'q8_0', seed: 1 };
+  const spec: ModelSpec = o.quick ? { size: 'tiny', quant: 'q8_0', seed: 1 } : { size: o.shape, quant: o.quant, seed: 1 };
   // Room for prompt + generated tokens (+ BOS or a re-tokenised prompt), rounded to 256 cells.
   const perSequenceContext = Math.ceil((o.promptTokens + o.tokens + 64) / 256) * 256;
   const maxStreams = Math.max(...o.streams);
@@ -179,7 +199,7 @@ async function main(): Promise<void> {
 
   let native: NativeBuild | undefined;
   if (has('native') || has('server')) {
-    native = await ensureNativeBuild({ jobs: o.threads, skipBuild: o.skipBuild, onProgress: say });
+    native = await ensureNativeBuild({ jobs: o.threads, skipBuild: o.skipBuild, backend: o.gpu, onProgress: say });
   }
   const modelPath = o.model ? resolve(o.model) : await ensureModel(spec, say);
   const settings: string[] = [];
@@ -191,6 +211,8 @@ async function main(): Promise<void> {
     threads: o.threads,
     perSequenceContext,
     flashAttention: o.flashAttention,
+    // Every layer on the GPU (llama.cpp caps the count at the model's layers).
+    gpuLayers: o.gpu === 'cuda' ? 999 : undefined,
   };
   let nativeCommand: string | undefined;
   let nativeSettings: string | undefined;
@@ -201,7 +223,7 @@ async function main(): Promise<void> {
   // count then gets its own context / server, sized for exactly N sequences.
   let direct: DirectBench | undefined;
   try {
-    if (has('direct')) direct = await openDirect({ ...common, streams: o.streams, onProgress: say });
+    if (has('direct')) direct = await openDirect({ ...common, backend: o.gpu, streams: o.streams, onProgress: say });
     // The direct column fixes the prompt texts (exactly promptTokens tokens); the HTTP columns send
     // the same ones. The warm-up requests use another prompt, so no server can reuse a cached prefix.
     const prompts = direct?.prompts ?? Array.from({ length: maxStreams }, (_, i) => makePrompt(i, o.promptTokens));
@@ -233,7 +255,7 @@ async function main(): Promise<void> {
         }
         if (has('http') && !tesseraFailed) {
           try {
-            tessera = await startTesseraForBench({ model: modelPath, threads: o.threads, parallel: n, perSequenceContext, onProgress: say });
+            tessera = await startTesseraForBench({ model: modelPath, backend: o.gpu, threads: o.threads, parallel: n, perSequenceContext, onProgress: say });
             const warm = await runHttpLoad({ baseUrl: tessera.url, apiKey: tessera.apiKey, model: tessera.model, streams: 1, tokens: 4, prompts: warmPrompt });
             if (warm.errors.length > 0) throw new Error(`warm-up request failed: ${warm.errors[0]}`);
           } catch (err) {
@@ -335,7 +357,7 @@ async function main(): Promise<void> {
   }
   if (has('http') && !tesseraFailed) {
     settings.push(
-      `Tessera (per stream count N): startTessera in a child process (as tessera serve), gpu off, threads ${o.threads}, parallel N, contextSize ${perSequenceContext}; ` +
+      `Tessera (per stream count N): startTessera in a child process (as tessera serve), gpu ${o.gpu === 'cuda' ? 'cuda' : 'off'}, threads ${o.threads}, parallel N, contextSize ${perSequenceContext}; ` +
         `N concurrent streaming POST /v1/completions, temperature 0, max_tokens ${o.tokens} (no ignore_eos in the OpenAI API)` +
         (o.flashAttention === 'auto' ? '' : `; Tessera has no flash-attention setting, so it ran with node-llama-cpp's default (auto)`),
     );
@@ -353,7 +375,7 @@ async function main(): Promise<void> {
     const section = renderSection(rows, o.columns, {
       date: new Date().toISOString().slice(0, 10),
       machine:
-        `${availableParallelism()} vCPU (${cpu}), ${(totalmem() / 2 ** 30).toFixed(0)} GiB, no GPU, Node ${process.version}; ` +
+        `${availableParallelism()} vCPU (${cpu}), ${(totalmem() / 2 ** 30).toFixed(0)} GiB, ${o.gpu === 'cuda' ? 'CUDA GPU' : 'no GPU'}, Node ${process.version}; ` +
         `shared with other work during the run (see the load figures in the details)`,
       model: o.model
         ? basename(o.model)
@@ -363,8 +385,10 @@ async function main(): Promise<void> {
       promptTokens: o.promptTokens,
       sampling: o.sampling,
       repeat: o.repeat,
-      llamaCpp: native ? `${native.tag} (commit ${native.commit.slice(0, 12)}, from node-llama-cpp's bundle), CPU build, GGML_NATIVE=ON` : 'not run',
-      nodeLlamaCpp: `${nlcVersion}, prebuilt CPU binary`,
+      llamaCpp: native
+        ? `${native.tag} (commit ${native.commit.slice(0, 12)}, from node-llama-cpp's bundle), ${o.gpu === 'cuda' ? 'CUDA build, every layer offloaded' : 'CPU build, GGML_NATIVE=ON'}`
+        : 'not run',
+      nodeLlamaCpp: `${nlcVersion}, ${o.gpu === 'cuda' ? 'CUDA build' : 'prebuilt CPU binary'}`,
       settings,
       notes,
       command: `npm run bench:serve${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`,

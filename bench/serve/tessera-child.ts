@@ -15,6 +15,8 @@ export interface TesseraChildSettings {
   threads: number;
   parallel: number;
   perSequenceContext: number;
+  /** Tessera's `--gpu`: `off` on the CPU, `cuda` on an NVIDIA GPU. */
+  gpu: 'off' | 'cuda';
 }
 
 export type TesseraChildMessage =
@@ -32,7 +34,7 @@ async function main(): Promise<void> {
     port: 0,
     dataDir: o.dataDir,
     model: o.model,
-    gpu: 'off',
+    gpu: o.gpu,
     threads: o.threads,
     contextSize: o.perSequenceContext,
     parallel: o.parallel,

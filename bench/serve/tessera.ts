@@ -8,7 +8,7 @@
 import { spawn } from 'node:child_process';
 import { extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { REPO_ROOT, WORK_DIR } from './build-native.js';
+import { REPO_ROOT, WORK_DIR, type Backend } from './build-native.js';
 import type { TesseraChildMessage, TesseraChildSettings } from './tessera-child.js';
 
 export interface TesseraHandle {
@@ -50,6 +50,8 @@ export interface TesseraOptions {
   threads: number;
   parallel: number;
   perSequenceContext: number;
+  /** Default `cpu`. */
+  backend?: Backend;
   onProgress?: (line: string) => void;
 }
 
@@ -63,6 +65,7 @@ export async function startTesseraForBench(o: TesseraOptions): Promise<TesseraHa
     threads: o.threads,
     parallel: o.parallel,
     perSequenceContext: o.perSequenceContext,
+    gpu: o.backend === 'cuda' ? 'cuda' : 'off',
   };
   const self = fileURLToPath(import.meta.url);
   const ext = extname(self);
