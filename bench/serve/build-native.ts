@@ -42,10 +42,12 @@ const stampFile = (backend: Backend) => join(buildDir(backend), 'tessera-bench.s
  * recipe that built on the GPU machine (../shared/notes/llama-engine-facts.md), and not yet run by
  * this script there.
  */
+const cudaArchitectures = () => process.env.CUDA_ARCHITECTURES ?? '90';
+
 function cmakeOptions(backend: Backend): string[] {
   const device =
     backend === 'cuda'
-      ? ['-DGGML_NATIVE=OFF', '-DGGML_CUDA=ON', `-DCMAKE_CUDA_ARCHITECTURES=${process.env.CUDA_ARCHITECTURES ?? '90'}`]
+      ? ['-DGGML_NATIVE=OFF', '-DGGML_CUDA=ON', `-DCMAKE_CUDA_ARCHITECTURES=${cudaArchitectures()}`]
       : ['-DGGML_NATIVE=ON', '-DGGML_CUDA=OFF'];
   return ['-DCMAKE_BUILD_TYPE=Release', ...device, ...COMMON_CMAKE_OPTIONS];
 }
@@ -136,7 +138,7 @@ async function cloneAndBuild(
     return { ...binaries, tag: info.tag, commit };
   }
 
-  say(`[native] configuring (cmake, Release, ${backend === 'cuda' ? `CUDA for sm_${process.env.CUDA_ARCHITECTURES ?? '90'}` : 'CPU, GGML_NATIVE=ON'})`);
+  say(`[native] configuring (cmake, Release, ${backend === 'cuda' ? `CUDA for sm_${cudaArchitectures()}` : 'CPU, GGML_NATIVE=ON'})`);
   await exec('cmake', ['-S', SRC_DIR, '-B', dir, ...cmake], say, { quiet: true });
   say(`[native] building ${TARGETS.join(', ')} with -j ${jobs} (several minutes on 2 cores)`);
   const started = Date.now();

@@ -77,9 +77,9 @@ export class Gateway {
 
   /**
    * Runs a generation and re-yields its events in batches: the events the engine had ready
-   * together (one network read of an upstream, say); for a non-streamed request, all of them. Per batch, a streamed request journals its
-   * tokens once, before the batch is handed on, so the client gets them in one write after one
-   * commit. The request is settled (or its usage recorded) before the batch that carries `done`
+   * together (one network read of an upstream, say); for a non-streamed request, all of them.
+   * Per batch, a streamed request journals its tokens once, before the batch is handed on, so the
+   * client gets them in one write after one commit. The request is settled (or its usage recorded) before the batch that carries `done`
    * is handed on: whoever consumes `done` may acknowledge the whole request. The consumer must
    * read until the generator ends (the engine contract); a thrown engine error is re-thrown after
    * the events before it and after the usage row is written.

@@ -64,8 +64,8 @@ export class Meter {
   readonly #tenants = new Map<string, TenantRecord>();
   /** Rate-limit rules by scope (`key:<id>` / `tenant:<id>`), built at reload: admission looks up two entries, not every rule. */
   #rules = new Map<string, Array<LimitRule & { model: string | null }>>();
-  /** #rulesFor's answers by key id, then model; emptied at reload. */
-  #rulesByKey = new Map<string, { tenantId: string; models: Map<string, LimitRule[]> }>();
+  /** #rulesFor's answers by tenant, key and model; emptied at reload. */
+  #rulesByRequest = new Map<string, LimitRule[]>();
 
   constructor(private readonly deps: MeterDeps) {
     this.prices = new PriceBook(deps.store, deps.now);
@@ -88,7 +88,7 @@ export class Meter {
     this.#tenants.clear();
     for (const t of await store.tenants.list()) this.#tenants.set(t.id, t);
     this.#rules = indexRules(await store.tenants.rateLimits());
-    this.#rulesByKey = new Map();
+    this.#rulesByRequest = new Map();
     this.#budgets.load(await store.billing.balances(monthStartOf(now())));
     this.#allowances.load(await store.tenants.allowances(), await store.billing.allowanceDraws());
   }
@@ -214,19 +214,14 @@ export class Meter {
 
   /** The rules over a request's key, tenant and model: looked up once per key and model until the next reload. */
   #rulesFor(req: AdmissionRequest): LimitRule[] {
-    const keyScope = req.keyId ?? '';
-    let byModel = this.#rulesByKey.get(keyScope);
-    if (!byModel || byModel.tenantId !== req.tenantId) {
-      byModel = { tenantId: req.tenantId, models: new Map() };
-      this.#rulesByKey.set(keyScope, byModel);
-    }
-    let rules = byModel.models.get(req.model);
+    const cacheKey = `${req.tenantId}\u0000${req.keyId}\u0000${req.model}`;
+    let rules = this.#rulesByRequest.get(cacheKey);
     if (!rules) {
       rules = [];
       for (const scope of [`key:${req.keyId}`, `tenant:${req.tenantId}`]) {
         for (const rule of this.#rules.get(scope) ?? []) if (rule.model === null || rule.model === req.model) rules.push(rule);
       }
-      byModel.models.set(req.model, rules);
+      this.#rulesByRequest.set(cacheKey, rules);
     }
     return rules;
   }

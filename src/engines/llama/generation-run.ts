@@ -52,13 +52,10 @@ export async function* runGeneration(
   const consumerGone = new AbortController();
   // Both sources outlive the request (a connection's signal, the engine's): unlinked when it ends.
   const { signal, unlink } = linkSignals([requestSignal, env.closeSignal, consumerGone.signal]);
-  let lease: SequenceLease | null;
-  try {
-    lease = await env.pool.acquire(signal);
-  } catch (err) {
+  const lease = await env.pool.acquire(signal).catch((err: unknown) => {
     unlink();
     throw err;
-  }
+  });
   if (!lease) {
     unlink();
     yield { type: 'done', finishReason: 'abort', usage: { promptTokens: 0, completionTokens: 0 } };

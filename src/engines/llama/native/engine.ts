@@ -146,13 +146,10 @@ async function* run(env: RunEnv, requestSignal: AbortSignal, prepare: () => Prom
   const consumerGone = new AbortController();
   // Both sources outlive the request (a connection's signal, the engine's): unlinked when it ends.
   const { signal, unlink } = linkSignals([requestSignal, env.closeSignal, consumerGone.signal]);
-  let lease: SlotLease | null;
-  try {
-    lease = await env.pool.acquire(plan.prompt, signal);
-  } catch (err) {
+  const lease = await env.pool.acquire(plan.prompt, signal).catch((err: unknown) => {
     unlink();
     throw err;
-  }
+  });
   if (!lease) {
     unlink();
     yield { type: 'done', finishReason: 'abort', usage: { promptTokens: 0, completionTokens: 0 } };
