@@ -65,13 +65,8 @@ import {
   type Point,
   type Target,
 } from './report.js';
+import { MAX_TOKENS, MODEL, PROMPT, REPLY, UPSTREAM_KEY, requestBody } from './workload.js';
 
-const MODEL = 'mock-model';
-const UPSTREAM_KEY = 'sk-bench-upstream';
-/** 16 words = 16 tokens for the mock. */
-const REPLY = 'the quick brown fox jumps over the lazy dog while the benchmark counts every token it';
-const PROMPT = 'Say something about foxes and dogs.';
-const MAX_TOKENS = 64;
 const ALL_TARGETS: Target[] = ['direct', 'relay', 'tessera', 'portkey'];
 const ALL_MODES: Mode[] = ['json', 'stream'];
 
@@ -166,9 +161,7 @@ function parseOptions(argv: string[]): Options {
 const log = (line: string) => console.log(line);
 const tty = process.stdout.isTTY === true;
 
-function body(mode: Mode): string {
-  return JSON.stringify({ model: MODEL, messages: [{ role: 'user', content: PROMPT }], max_tokens: MAX_TOKENS, stream: mode === 'stream' });
-}
+const body = requestBody;
 
 interface Endpoint {
   target: Target;

@@ -120,10 +120,13 @@ async function stopProcess(proc: ChildProcess, graceful: () => void): Promise<vo
   clearTimeout(timer);
 }
 
-/** Starts child.ts in a role and waits for its `ready` message. */
-export async function startChild(name: string, settings: ChildSettings, cpu: number | undefined): Promise<Child> {
-  const ext = extname(fileURLToPath(import.meta.url));
-  const script = join(HERE, `child${ext}`);
+/**
+ * Starts child.ts in a role and waits for its `ready` message. `script`: another checkout's
+ * compiled child.js (the A/B's baseline) instead of this one's.
+ */
+export async function startChild(name: string, settings: ChildSettings, cpu: number | undefined, script?: string): Promise<Child> {
+  const ext = script ? '.js' : extname(fileURLToPath(import.meta.url));
+  script ??= join(HERE, `child${ext}`);
   const loader = ext === '.ts' ? ['--import', 'tsx'] : [];
   // --expose-gc: the soak reads the live heap after a full collection (only when it asks).
   const [file, args] = command(cpu, [...loader, '--expose-gc', script, JSON.stringify(settings)]);

@@ -32,12 +32,21 @@ export function newId(prefix: string, length = 24): string {
   return `${prefix}-${randomChars(length)}`;
 }
 
-function randomChars(length: number): string {
+/** Where an id's characters are put together: one string made from bytes, not one per character. */
+const scratch = Buffer.allocUnsafe(64);
+const ALPHABET_CODES = Uint8Array.from(ALPHABET, (c) => c.charCodeAt(0));
+
+/** Writes `length` random base62 characters into `scratch` from `at`; returns the end. */
+function writeRandomChars(at: number, length: number): number {
   const bytes = pool.take(length);
-  let out = '';
   // 62 does not divide 256: the bias (at most 4/256 per char) is irrelevant for ids.
-  for (let i = 0; i < length; i++) out += ALPHABET[bytes[i] % 62];
-  return out;
+  for (let i = 0; i < length; i++) scratch[at + i] = ALPHABET_CODES[bytes[i] % 62];
+  return at + length;
+}
+
+function randomChars(length: number): string {
+  if (length > scratch.length) throw new RangeError(`an id has at most ${scratch.length} random characters`);
+  return scratch.toString('latin1', 0, writeRandomChars(0, length));
 }
 
 /** Base62 digits of a millisecond time: 8 last until about the year 8800. */
@@ -51,11 +60,10 @@ const TIME_DIGITS = 8;
  * secret; the random part keeps the ids unguessable.
  */
 export function newTimeOrderedId(prefix: string, nowMs: number = Date.now()): string {
-  let time = '';
   let rest = Math.max(0, Math.floor(nowMs));
-  for (let i = 0; i < TIME_DIGITS; i++) {
-    time = ALPHABET[rest % 62] + time;
+  for (let i = TIME_DIGITS - 1; i >= 0; i--) {
+    scratch[i] = ALPHABET_CODES[rest % 62];
     rest = Math.floor(rest / 62);
   }
-  return `${prefix}-${time}${randomChars(24 - TIME_DIGITS)}`;
+  return `${prefix}-${scratch.toString('latin1', 0, writeRandomChars(TIME_DIGITS, 24 - TIME_DIGITS))}`;
 }

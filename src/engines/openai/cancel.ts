@@ -11,7 +11,8 @@
 export class Cancel {
   aborted = false;
   reason: Error | null = null;
-  readonly #hooks = new Set<(reason: Error) => void>();
+  /** At most two at a time (a queued wait, the HTTP exchange): a short array, made when first needed. */
+  #hooks: Array<(reason: Error) => void> | null = null;
   readonly #followers: Set<Cancel> | null;
 
   constructor(signal: AbortSignal) {
@@ -28,8 +29,9 @@ export class Cancel {
     if (this.aborted) return;
     this.aborted = true;
     this.reason = reason;
-    for (const hook of this.#hooks) hook(reason);
-    this.#hooks.clear();
+    const hooks = this.#hooks;
+    this.#hooks = null;
+    if (hooks) for (const hook of hooks) hook(reason);
   }
 
   /** Calls `hook` on abort (at once if aborted already); the returned function unsubscribes. */
@@ -38,14 +40,17 @@ export class Cancel {
       hook(this.reason!);
       return () => undefined;
     }
-    this.#hooks.add(hook);
-    return () => this.#hooks.delete(hook);
+    (this.#hooks ??= []).push(hook);
+    return () => {
+      const at = this.#hooks?.indexOf(hook) ?? -1;
+      if (at >= 0) this.#hooks!.splice(at, 1);
+    };
   }
 
   /** Stops following the caller's signal (the request is over). */
   dispose(): void {
     this.#followers?.delete(this);
-    this.#hooks.clear();
+    this.#hooks = null;
   }
 }
 

@@ -26,7 +26,8 @@ export class ChunkReader {
   contentChunks = 0;
   usage: Usage | undefined;
   upstreamFinish: string | undefined;
-  readonly #calls = new Map<number, ToolCall>();
+  /** Tool calls being joined, by index; made at the first fragment (most replies have none). */
+  #calls: Map<number, ToolCall> | null = null;
   #callsSent = false;
 
   /**
@@ -53,14 +54,16 @@ export class ChunkReader {
       this.contentChunks += 1;
       events.push({ type: 'text', text });
     }
-    for (const delta of choice.delta?.tool_calls ?? []) {
+    const fragments = choice.delta?.tool_calls;
+    if (fragments) for (const delta of fragments) {
       this.contentChunks += 1;
       const index = delta.index ?? 0;
-      const call = this.#calls.get(index) ?? { id: '', name: '', arguments: '' };
+      const calls = (this.#calls ??= new Map());
+      const call = calls.get(index) ?? { id: '', name: '', arguments: '' };
       if (delta.id) call.id = delta.id;
       if (delta.function?.name) call.name += delta.function.name;
       if (delta.function?.arguments) call.arguments += delta.function.arguments;
-      this.#calls.set(index, call);
+      calls.set(index, call);
     }
     if (choice.finish_reason) {
       this.upstreamFinish = choice.finish_reason;
@@ -71,14 +74,14 @@ export class ChunkReader {
 
   /** The joined tool calls, once; also called at stream end for upstreams that never finish a choice. */
   flushCalls(): EngineEvent[] {
-    if (this.#callsSent || this.#calls.size === 0) return [];
+    if (this.#callsSent || !this.#calls) return [];
     this.#callsSent = true;
     const calls = [...this.#calls.entries()].sort(([a], [b]) => a - b).map(([index, call]) => ({ ...call, id: call.id || `call_${index}` }));
     return [{ type: 'tool_calls', calls }];
   }
 
   get finishReason(): FinishReason {
-    if (this.#calls.size > 0 || this.upstreamFinish === 'tool_calls' || this.upstreamFinish === 'function_call') return 'tool_calls';
+    if (this.#calls || this.upstreamFinish === 'tool_calls' || this.upstreamFinish === 'function_call') return 'tool_calls';
     // `content_filter` and unknown reasons end the turn like `stop`: the text so far is the answer.
     return this.upstreamFinish === 'length' ? 'length' : 'stop';
   }

@@ -80,15 +80,21 @@ export async function createOpenAIUpstreamEngine(options: OpenAIUpstreamEngineOp
     if (closing) throw new TesseraError('model_not_ready', `The model '${options.name}' has been unloaded.`);
   }
 
-  function follow(signal: AbortSignal): { cancel: Cancel; unlink(): void } {
+  /** A request's cancellation, followed by close() until `unfollow`. */
+  function follow(signal: AbortSignal): Cancel {
     const cancel = new Cancel(signal);
     running.add(cancel);
-    return { cancel, unlink: () => (cancel.dispose(), running.delete(cancel)) };
+    return cancel;
+  }
+
+  function unfollow(cancel: Cancel): void {
+    cancel.dispose();
+    running.delete(cancel);
   }
 
   async function* generate(path: string, body: Record<string, unknown>, promptText: string, callerSignal: AbortSignal): AsyncGenerator<EngineEvent> {
     refuseIfClosed();
-    const { cancel, unlink } = follow(callerSignal);
+    const cancel = follow(callerSignal);
     const reader = new ChunkReader();
     const usage = () => reader.usage ?? { promptTokens: estimateTokens(promptText), completionTokens: reader.contentChunks };
     let response: UpstreamResponse | undefined;
@@ -98,7 +104,7 @@ export async function createOpenAIUpstreamEngine(options: OpenAIUpstreamEngineOp
       held = false;
     };
     try {
-      held = await queue.acquire(cancel);
+      held = queue.tryAcquire(cancel) || (await queue.acquire(cancel));
       if (!held) {
         // Aborted while queued: the upstream never saw the prompt.
         yield { type: 'done', finishReason: 'abort', usage: { promptTokens: 0, completionTokens: 0 } };
@@ -148,14 +154,14 @@ export async function createOpenAIUpstreamEngine(options: OpenAIUpstreamEngineOp
       yield { type: 'done', finishReason: reader.finishReason, usage: usage() };
     } finally {
       release();
-      unlink();
+      unfollow(cancel);
       response?.discard();
     }
   }
 
   async function embed(input: string[], callerSignal: AbortSignal): Promise<EmbeddingResult> {
     refuseIfClosed();
-    const { cancel, unlink } = follow(callerSignal);
+    const cancel = follow(callerSignal);
     try {
       let response: UpstreamResponse;
       try {
@@ -174,7 +180,7 @@ export async function createOpenAIUpstreamEngine(options: OpenAIUpstreamEngineOp
       const promptTokens = parsed.usage?.prompt_tokens ?? input.reduce((n, t) => n + estimateTokens(t), 0);
       return { embeddings: data.map((d) => d.embedding as number[]), promptTokens };
     } finally {
-      unlink();
+      unfollow(cancel);
     }
   }
 

@@ -22,13 +22,17 @@ export class SlotQueue {
     return this.#waiting.length;
   }
 
+  /** Takes a free slot now if there is one (no promise to wait for); false means call `acquire`. */
+  tryAcquire(cancel: Cancel): boolean {
+    if (cancel.aborted || this.#active >= this.slots || this.#waiting.length > 0) return false;
+    this.#active += 1;
+    return true;
+  }
+
   /** Resolves true with a slot taken, or false when `cancel` aborted first (no slot taken). */
   acquire(cancel: Cancel): Promise<boolean> {
     if (cancel.aborted) return Promise.resolve(false);
-    if (this.#active < this.slots && this.#waiting.length === 0) {
-      this.#active += 1;
-      return Promise.resolve(true);
-    }
+    if (this.tryAcquire(cancel)) return Promise.resolve(true);
     return new Promise((resolve) => {
       const grant = (granted: boolean) => {
         unlink();
