@@ -18,7 +18,7 @@
  *     git worktree add /tmp/base HEAD~1 && ln -s "$PWD/node_modules" "$PWD/build" /tmp/base/ &&
  *     (cd /tmp/base && npx tsc -p tsconfig.json)
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -39,7 +39,16 @@ interface Side {
 
 interface Burst {
   cpuMsPerResponse: number;
+  /** The part of it on the main thread (the event loop); the rest is the store's thread and V8's. */
+  mainMsPerResponse: number;
   rps: number;
+}
+
+/** CPU milliseconds of a process's main thread (its tid is its pid), from /proc. */
+function mainThreadCpuMs(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/task/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
 }
 
 async function main(): Promise<void> {
@@ -71,6 +80,7 @@ async function main(): Promise<void> {
   });
   console.log(`A/B, ${mode}, ${connections} connections, ${pairs} process pairs × ${rounds} rounds of ${burstS} s per side; baseline ${resolve(values.baseline)}`);
   const ratios: number[] = [];
+  const mainRatios: number[] = [];
   try {
     for (let pair = 1; pair <= pairs; pair++) {
       // Fresh processes per pair, started in alternating order: one process can be a few per cent
@@ -87,6 +97,7 @@ async function main(): Promise<void> {
         }
         for (const side of sides) await burst(side, mode, connections, burstS); // warm-up: JIT, pools, connections
         const own: number[] = [];
+        const ownMain: number[] = [];
         for (let round = 1; round <= rounds; round++) {
           const order = Math.random() < 0.5 ? sides : [...sides].reverse();
           const got = new Map<string, Burst>();
@@ -94,13 +105,16 @@ async function main(): Promise<void> {
           const base = got.get('baseline')!;
           const cand = got.get('candidate')!;
           own.push(cand.cpuMsPerResponse / base.cpuMsPerResponse);
+          ownMain.push(cand.mainMsPerResponse / base.mainMsPerResponse);
           console.log(
-            `pair ${pair} round ${String(round).padStart(2)}: baseline ${base.cpuMsPerResponse.toFixed(3)} ms CPU/response (${Math.round(base.rps)} req/s), ` +
-              `candidate ${cand.cpuMsPerResponse.toFixed(3)} (${Math.round(cand.rps)} req/s): ${own[own.length - 1].toFixed(3)}`,
+            `pair ${pair} round ${String(round).padStart(2)}: baseline ${base.cpuMsPerResponse.toFixed(3)} ms CPU/response ` +
+              `(main thread ${base.mainMsPerResponse.toFixed(3)}, ${Math.round(base.rps)} req/s), candidate ${cand.cpuMsPerResponse.toFixed(3)} ` +
+              `(${cand.mainMsPerResponse.toFixed(3)}, ${Math.round(cand.rps)} req/s): ${own[own.length - 1].toFixed(3)}`,
           );
         }
-        console.log(`pair ${pair}: median ${quantile(own, 0.5).toFixed(3)}`);
+        console.log(`pair ${pair}: median ${quantile(own, 0.5).toFixed(3)} (main thread ${quantile(ownMain, 0.5).toFixed(3)})`);
         ratios.push(...own);
+        mainRatios.push(...ownMain);
       } finally {
         for (const side of sides) await side.child.stop();
       }
@@ -109,7 +123,7 @@ async function main(): Promise<void> {
     console.log(
       `\ncandidate / baseline, CPU per response: median ${quantile(ratios, 0.5).toFixed(3)} ` +
         `(interquartile ${quantile(ratios, 0.25).toFixed(3)}–${quantile(ratios, 0.75).toFixed(3)}); ` +
-        `the candidate was cheaper in ${cheaper} of ${ratios.length} rounds`,
+        `the candidate was cheaper in ${cheaper} of ${ratios.length} rounds; main thread alone: median ${quantile(mainRatios, 0.5).toFixed(3)}`,
     );
   } finally {
     await mock.stop();
@@ -123,6 +137,7 @@ function quantile(values: number[], q: number): number {
 
 async function burst(side: Side, mode: Mode, connections: number, durationS: number): Promise<Burst> {
   const before = procSample(side.child.pid);
+  const mainBefore = mainThreadCpuMs(side.child.pid);
   const load = await runLoad({
     url: `${side.child.url}/v1/chat/completions`,
     connections,
@@ -132,9 +147,10 @@ async function burst(side: Side, mode: Mode, connections: number, durationS: num
   });
   await new Promise((r) => setTimeout(r, SETTLE_MS));
   const after = procSample(side.child.pid);
+  const mainAfter = mainThreadCpuMs(side.child.pid);
   if (!before || !after) throw new Error(`${side.name} is gone (see ${side.child.logFile})`);
   if (load.failed > 0) throw new Error(`${side.name}: ${load.failed} requests failed (see ${side.child.logFile})`);
-  return { cpuMsPerResponse: (after.cpuMs - before.cpuMs) / load.ok, rps: load.rps };
+  return { cpuMsPerResponse: (after.cpuMs - before.cpuMs) / load.ok, mainMsPerResponse: (mainAfter - mainBefore) / load.ok, rps: load.rps };
 }
 
 function whole(text: string | undefined, flag: string): number {

@@ -5,10 +5,10 @@
  */
 import { Migrator, type Kysely } from 'kysely';
 import { TesseraError } from '../core/errors.js';
-import { migrationProvider } from './migrations/index.js';
+import { migrationsFor, type SqlDialect } from './migrations/index.js';
 
-export async function migrateToLatest(db: Kysely<unknown>): Promise<void> {
-  const migrator = new Migrator({ db, provider: migrationProvider });
+export async function migrateToLatest(db: Kysely<unknown>, dialect: SqlDialect = 'sqlite'): Promise<void> {
+  const migrator = new Migrator({ db, provider: migrationsFor(dialect) });
   const { error, results } = await migrator.migrateToLatest();
   if (error === undefined) return;
   const failed = results?.find((result) => result.status === 'Error')?.migrationName;

@@ -16,7 +16,7 @@ import { createDialect } from './dialect.js';
 import { openStore } from './index.js';
 import { createBillingRepository } from './billing.js';
 import { migrateToLatest } from './migrate.js';
-import { migrationProvider } from './migrations/index.js';
+import { migrationsFor } from './migrations/index.js';
 import type { Database } from './schema.js';
 import { createUsageRepository } from './usage.js';
 import { runStoreConformance } from './store.conformance.js';
@@ -124,7 +124,7 @@ describe('sqlite store', () => {
     const raw = new Sqlite(file, { readonly: true });
     try {
       const names = raw.prepare('select name from kysely_migration order by name').pluck().all();
-      assert.deepEqual(names, ['0001_initial', '0002_tenants_billing', '0003_conversations', '0004_usage_in_ledger']);
+      assert.deepEqual(names, ['0001_initial', '0002_tenants_billing', '0003_conversations', '0004_usage_in_ledger', '0005_sqlite_cheap_checks']);
     } finally {
       raw.close();
     }
@@ -133,7 +133,7 @@ describe('sqlite store', () => {
   it('0004 keeps usage written before it, counted once, and records settled requests in the ledger alone', async () => {
     const file = newFile();
     const db = new Kysely<unknown>({ dialect: createDialect({ kind: 'sqlite', file }) });
-    const provider = { getMigrations: async () => Object.fromEntries(Object.entries(await migrationProvider.getMigrations()).filter(([name]) => name < '0004')) };
+    const provider = { getMigrations: async () => Object.fromEntries(Object.entries(await migrationsFor('sqlite').getMigrations()).filter(([name]) => name < '0004')) };
     try {
       assert.equal((await new Migrator({ db, provider }).migrateToLatest()).error, undefined);
       // A request settled by a 0003 build: its ledger entry and its usage row.
@@ -164,6 +164,42 @@ describe('sqlite store', () => {
       assert.equal(raw.prepare('select count(*) from usage_records').pluck().get(), 1, 'the settled request wrote no usage_records row');
     } finally {
       raw.close();
+    }
+  });
+
+  it('0005 rewrites the serving tables\' IN-list checks as equalities, keeping rows, indexes, the view and what is refused', async () => {
+    const file = newFile();
+    const db = new Kysely<unknown>({ dialect: createDialect({ kind: 'sqlite', file }) });
+    const provider = { getMigrations: async () => Object.fromEntries(Object.entries(await migrationsFor('sqlite').getMigrations()).filter(([name]) => name < '0005')) };
+    try {
+      assert.equal((await new Migrator({ db, provider }).migrateToLatest()).error, undefined);
+      await sql`insert into ledger (id, tenant_id, kind, request_id, key_id, model, prompt_tokens, completion_tokens, amount_micros, occurred_at, created_at, endpoint, duration_ms, outcome)
+        values ('led-1', 'tnt_platform', 'usage', 'r1', 'key-1', 'm', 10, 5, 15, '2026-01-15T09:00:00.000Z', '2026-01-15T09:00:01.000Z', 'chat', 7, 'ok')`.execute(db);
+      await sql`insert into usage_records (request_id, key_id, model, endpoint, prompt_tokens, completion_tokens, duration_ms, outcome, created_at)
+        values ('r0', null, 'm', 'embedding', 4, 0, 3, 'error', '2026-01-14T09:00:00.000Z')`.execute(db);
+    } finally {
+      await db.destroy();
+    }
+    const raw = () => new Sqlite(file);
+    const before = raw();
+    const indexesBefore = before.prepare("select name from sqlite_master where type = 'index' and tbl_name in ('ledger', 'usage_records') order by name").pluck().all();
+    before.close();
+    await (await opener(file)(manualClock())).close();
+    const after = raw();
+    try {
+      for (const table of ['ledger', 'usage_records']) {
+        const ddl = after.prepare("select sql from sqlite_master where name = ?").pluck().get(table) as string;
+        assert.doesNotMatch(ddl, / in \('/, `${table} has no IN-list check left`);
+        assert.match(ddl, /"?outcome"? = 'ok' or "?outcome"? = 'error' or "?outcome"? = 'aborted'/);
+      }
+      assert.deepEqual(after.prepare("select name from sqlite_master where type = 'index' and tbl_name in ('ledger', 'usage_records') order by name").pluck().all(), indexesBefore);
+      assert.deepEqual(after.prepare('select request_id, endpoint, outcome from usage_view order by request_id').raw().all(), [['r0', 'embedding', 'error'], ['r1', 'chat', 'ok']]);
+      assert.throws(() => after.prepare("insert into ledger (id, tenant_id, kind, amount_micros, occurred_at, created_at) values ('led-2', 'tnt_platform', 'bogus', 1, 'x', 'x')").run(), /CHECK constraint failed/);
+      assert.throws(() => after.prepare("update usage_records set outcome = 'fine'").run(), /CHECK constraint failed/);
+      assert.throws(() => after.prepare("insert into ledger (id, tenant_id, kind, amount_micros, occurred_at, created_at) values ('led-3', 'nobody', 'credit', 1, 'x', 'x')").run(), /FOREIGN KEY constraint failed/);
+      after.prepare("insert into ledger (id, tenant_id, kind, amount_micros, occurred_at, created_at) values ('led-4', 'tnt_platform', 'credit', -5, 'x', 'x')").run();
+    } finally {
+      after.close();
     }
   });
 
