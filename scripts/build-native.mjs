@@ -40,7 +40,7 @@ if (process.platform !== 'linux') giveUp(`no native build recipe for ${process.p
 
 const nlcDir = findPackage(root, 'node-llama-cpp');
 const libDir = process.env.TESSERA_LLAMA_LIB_DIR ?? findPrebuiltLibDir();
-const libs = readdirSync(libDir).filter((f) => /^lib(llama|ggml|ggml-base)(\.v[\d.]+)?\.so$/.test(f));
+const libs = readdirSync(libDir).filter((f) => /^lib(llama|ggml|ggml-base)(\.v[\w.]+)?\.so$/.test(f));
 if (!libs.some((f) => f.startsWith('libllama'))) giveUp(`no libllama*.so in ${libDir}`);
 
 const nodeInclude = [join(dirname(process.execPath), '..', 'include', 'node'), '/usr/include/node', '/usr/local/include/node']

@@ -23,6 +23,7 @@ import { availableParallelism, cpus, loadavg, totalmem } from 'node:os';
 import { basename, join, relative, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { REPO_ROOT, ensureNativeBuild, type Backend, type NativeBuild } from './build-native.js';
+import { ensureCudaBinding } from './cuda-binding.js';
 import { openDirect, type DirectBench } from './direct.js';
 import { runHttpLoad } from './http-load.js';
 import { startLlamaServer, type LlamaServerHandle } from './llama-server.js';
@@ -201,6 +202,8 @@ async function main(): Promise<void> {
   if (has('native') || has('server')) {
     native = await ensureNativeBuild({ jobs: o.threads, skipBuild: o.skipBuild, backend: o.gpu, onProgress: say });
   }
+  // node-llama-cpp's CUDA build and Tessera's native loop against it (direct and HTTP columns).
+  if (o.gpu === 'cuda' && (has('direct') || has('http'))) await ensureCudaBinding({ skipBuild: o.skipBuild, onProgress: say });
   const modelPath = o.model ? resolve(o.model) : await ensureModel(spec, say);
   const settings: string[] = [];
   const rows: ServeRow[] = [];

@@ -89,7 +89,8 @@ async function loadBackend(gpu: GpuPreference, onLog: LlamaLogSink | undefined):
     new TesseraError(
       'invalid_config',
       `GPU backend "${gpu}" was requested but no usable ${gpu} build of llama.cpp was found (${reason}). ` +
-        'Use --gpu auto to pick the best available backend, or --gpu off for the CPU.',
+        'Use --gpu auto to pick the best available backend, or --gpu off for the CPU. A build made with ' +
+        '`npx node-llama-cpp source build` and NODE_LLAMA_CPP_CMAKE_OPTION_* variables is found only while the same variables are set.',
       { cause },
     );
   let llama: Llama;
