@@ -18,12 +18,12 @@
  *     git worktree add /tmp/base HEAD~1 && ln -s "$PWD/node_modules" "$PWD/build" /tmp/base/ &&
  *     (cd /tmp/base && npx tsc -p tsconfig.json)
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createTestModel } from '../../src/models/index.js';
-import { procSample, runLoad } from './load.js';
+import { procSample, runLoad, statCpuMs } from './load.js';
 import { WORK_DIR, startChild, type Child } from './procs.js';
 import type { Mode } from './report.js';
 import { MODEL, REPLY, UPSTREAM_KEY, requestBody } from './workload.js';
@@ -46,9 +46,7 @@ interface Burst {
 
 /** CPU milliseconds of a process's main thread (its tid is its pid), from /proc. */
 function mainThreadCpuMs(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/task/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
+  return statCpuMs(`/proc/${pid}/task/${pid}/stat`);
 }
 
 async function main(): Promise<void> {

@@ -153,15 +153,19 @@ export interface ProcSample {
 
 const CLOCK_TICKS_PER_S = 100; // USER_HZ, 100 on every Linux this runs on
 
+/** User + system CPU milliseconds from a /proc `stat` file (a process's, or one thread's under task/). */
+export function statCpuMs(file: string): number {
+  // Fields after the command name (which may hold spaces): state is field 3, utime 14, stime 15.
+  const stat = readFileSync(file, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS_PER_S;
+}
+
 export function procSample(pid: number): ProcSample | undefined {
   try {
     const status = readFileSync(`/proc/${pid}/status`, 'utf8');
     const rssKb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? NaN);
-    // Fields after the command name (which may hold spaces): state is field 3, utime 14, stime 15.
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    const ticks = Number(fields[11]) + Number(fields[12]);
-    return { rssBytes: rssKb * 1024, cpuMs: (ticks * 1000) / CLOCK_TICKS_PER_S };
+    return { rssBytes: rssKb * 1024, cpuMs: statCpuMs(`/proc/${pid}/stat`) };
   } catch {
     return undefined;
   }
