@@ -102,7 +102,8 @@ export class Gateway {
       await this.#settle(ctx, ticket, { promptTokens: 0, completionTokens: 0 }, 'error', isTesseraError(err) ? err.code : 'internal_error', startedAt, null);
       throw err;
     }
-    const byModel = { model: ctx.model };
+    const timeToFirstToken = metrics.timeToFirstToken.labels(ctx.model);
+    const interTokenLatency = metrics.interTokenLatency.labels(ctx.model);
     let firstTokenAt: number | null = null;
     let lastChunkAt = 0;
     let usage: Usage = { promptTokens: 0, completionTokens: 0 };
@@ -140,9 +141,9 @@ export class Gateway {
         if (produced) {
           if (firstTokenAt === null) {
             firstTokenAt = now;
-            metrics.timeToFirstToken.observe(byModel, (now - startedAt) / 1000);
+            timeToFirstToken.observe((now - startedAt) / 1000);
           } else {
-            metrics.interTokenLatency.observe(byModel, (now - lastChunkAt) / 1000);
+            interTokenLatency.observe((now - lastChunkAt) / 1000);
           }
           lastChunkAt = now;
         }
@@ -230,10 +231,10 @@ export class Gateway {
   ): Promise<boolean> {
     const { metrics } = this.#deps;
     const durationMs = this.#deps.monotonicMs() - startedAt;
-    metrics.requests.inc({ model: ctx.model, endpoint: ctx.endpoint, outcome });
-    metrics.requestDuration.observe({ model: ctx.model, endpoint: ctx.endpoint }, durationMs / 1000);
-    if (usage.promptTokens) metrics.tokens.inc({ model: ctx.model, kind: 'prompt' }, usage.promptTokens);
-    if (usage.completionTokens) metrics.tokens.inc({ model: ctx.model, kind: 'completion' }, usage.completionTokens);
+    metrics.requests.labels(ctx.model, ctx.endpoint, outcome).inc();
+    metrics.requestDuration.labels(ctx.model, ctx.endpoint).observe(durationMs / 1000);
+    if (usage.promptTokens) metrics.tokens.labels(ctx.model, 'prompt').inc(usage.promptTokens);
+    if (usage.completionTokens) metrics.tokens.labels(ctx.model, 'completion').inc(usage.completionTokens);
     const row: UsageRow = {
       requestId: ctx.requestId,
       keyId: ctx.keyId,

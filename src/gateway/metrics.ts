@@ -2,16 +2,21 @@
  * Prometheus metrics of the serving path. Created on a registry the caller owns (one per server,
  * never prom-client's global one, so two servers in one process — tests — do not collide).
  */
-import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import { Counter, Gauge, type Registry } from 'prom-client';
 import type { EngineStats } from '../engines/types.js';
 import type { ModelRouter } from './router.js';
+import { CounterFamily, HistogramFamily } from './series-metrics.js';
 
+/**
+ * The per-request metrics, recorded on every request: series families whose `labels(...)` is looked
+ * up once and whose `inc`/`observe` is an addition (series-metrics.ts says why not prom-client's).
+ */
 export interface GatewayMetrics {
-  requests: Counter<'model' | 'endpoint' | 'outcome'>;
-  tokens: Counter<'model' | 'kind'>;
-  timeToFirstToken: Histogram<'model'>;
-  interTokenLatency: Histogram<'model'>;
-  requestDuration: Histogram<'model' | 'endpoint'>;
+  requests: CounterFamily<'model' | 'endpoint' | 'outcome'>;
+  tokens: CounterFamily<'model' | 'kind'>;
+  timeToFirstToken: HistogramFamily<'model'>;
+  interTokenLatency: HistogramFamily<'model'>;
+  requestDuration: HistogramFamily<'model' | 'endpoint'>;
 }
 
 export function createGatewayMetrics(registry: Registry, router: ModelRouter): GatewayMetrics {
@@ -74,33 +79,33 @@ export function createGatewayMetrics(registry: Registry, router: ModelRouter): G
   loopStat('tessera_decode_sampling_seconds_total', 'Time sampling next tokens since the model loaded.', (l) => l.sampleMs / 1000);
   loopStat('tessera_decode_busy_seconds_total', 'Time the decode loop was working (not waiting for requests) since the model loaded.', (l) => l.busyMs / 1000);
   return {
-    requests: new Counter({
+    requests: new CounterFamily({
       name: 'tessera_requests_total',
       help: 'Inference requests by model, endpoint and outcome (ok, error, aborted).',
       labelNames: ['model', 'endpoint', 'outcome'],
       registers,
     }),
-    tokens: new Counter({
+    tokens: new CounterFamily({
       name: 'tessera_tokens_total',
       help: 'Tokens processed, by model and kind (prompt, completion).',
       labelNames: ['model', 'kind'],
       registers,
     }),
-    timeToFirstToken: new Histogram({
+    timeToFirstToken: new HistogramFamily({
       name: 'tessera_time_to_first_token_seconds',
       help: 'From request admission to the first generated token.',
       labelNames: ['model'],
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
       registers,
     }),
-    interTokenLatency: new Histogram({
+    interTokenLatency: new HistogramFamily({
       name: 'tessera_inter_token_latency_seconds',
       help: 'Time between consecutive chunks of one response (the tokens ready together go out as one chunk).',
       labelNames: ['model'],
       buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1],
       registers,
     }),
-    requestDuration: new Histogram({
+    requestDuration: new HistogramFamily({
       name: 'tessera_request_duration_seconds',
       help: 'Whole request duration, by model and endpoint.',
       labelNames: ['model', 'endpoint'],
