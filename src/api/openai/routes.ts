@@ -10,7 +10,7 @@ import type { Endpoint, Gateway, ModelRouter, RequestContext } from '../../gatew
 import { promptTokensUpperBound } from './token-bound.js';
 import { parseBody } from '../validate.js';
 import { disconnectSignal, finishReasonBody, respondWithGeneration, usageBody, type WireFormat } from './generation.js';
-import { jsonTemplate } from '../sse.js';
+import { ChunkJson, JsonRest, JsonRestTemplate } from '../sse.js';
 import { chatCompletionRequest, completionRequest, embeddingRequest } from './schemas.js';
 import { toChatRequest, toCompletionRequest } from './translate.js';
 
@@ -31,6 +31,14 @@ function context(
   const key = request.apiKey;
   return { requestId, keyId: key?.id ?? null, tenantId: key?.tenantId ?? null, allowedModels: key?.allowedModels ?? null, model, endpoint, ...budget };
 }
+
+/** The members after id, object, created and model of a stream chunk with one choice. */
+const chatChoice = (delta: object, finish: string | null) => ({ choices: [{ index: 0, delta, logprobs: null, finish_reason: finish }] });
+const completionChoice = (text: string, finish: string | null) => ({ choices: [{ index: 0, text, logprobs: null, finish_reason: finish }] });
+const CHAT_OPENING = new JsonRest(chatChoice({ role: 'assistant', content: '' }, null));
+// Every token's chunk is the same but for its text.
+const CHAT_TEXT = new JsonRestTemplate((hole) => chatChoice({ content: hole }, null));
+const COMPLETION_TEXT = new JsonRestTemplate((hole) => completionChoice(hole, null));
 
 function toolCallsBody(calls: ToolCall[]) {
   return calls.map((c) => ({ id: c.id, type: 'function' as const, function: { name: c.name, arguments: c.arguments } }));
@@ -63,18 +71,13 @@ export function registerOpenAIRoutes(app: FastifyInstance, deps: OpenAIRoutesDep
     const engine = gateway.admit(body.model);
     const id = newTimeOrderedId('chatcmpl');
     const created = nowSeconds();
-    const base = { id, object: 'chat.completion.chunk' as const, created, model: body.model };
-    const chunk = (delta: object, finish: string | null) => ({
-      ...base,
-      choices: [{ index: 0, delta, logprobs: null, finish_reason: finish }],
-    });
+    const chunks = new ChunkJson({ id, object: 'chat.completion.chunk', created, model: body.model });
     const wire: WireFormat = {
-      opening: () => chunk({ role: 'assistant', content: '' }, null),
-      // Every token's chunk is this one with its text spliced in.
-      textChunk: jsonTemplate((hole) => chunk({ content: hole }, null)),
-      toolCallsChunk: (calls) => chunk({ tool_calls: toolCallsBody(calls).map((c, index) => ({ index, ...c })) }, null),
-      closingChunk: (reason) => chunk({}, finishReasonBody(reason)),
-      usageChunk: (usage) => ({ ...base, choices: [], usage: usageBody(usage) }),
+      opening: () => chunks.of(CHAT_OPENING),
+      textChunk: chunks.filler(CHAT_TEXT),
+      toolCallsChunk: (calls) => chunks.of(chatChoice({ tool_calls: toolCallsBody(calls).map((c, index) => ({ index, ...c })) }, null)),
+      closingChunk: (reason) => chunks.of(chatChoice({}, finishReasonBody(reason))),
+      usageChunk: (usage) => chunks.of({ choices: [], usage: usageBody(usage) }),
       body: (c) => ({
         id,
         object: 'chat.completion',
@@ -117,15 +120,12 @@ export function registerOpenAIRoutes(app: FastifyInstance, deps: OpenAIRoutesDep
     const id = newTimeOrderedId('cmpl');
     const created = nowSeconds();
     const base = { id, object: 'text_completion' as const, created, model: body.model };
-    const chunk = (text: string, finish: string | null) => ({
-      ...base,
-      choices: [{ index: 0, text, logprobs: null, finish_reason: finish }],
-    });
+    const chunks = new ChunkJson(base);
     const wire: WireFormat = {
-      textChunk: jsonTemplate((hole) => chunk(hole, null)),
-      closingChunk: (reason) => chunk('', finishReasonBody(reason)),
-      usageChunk: (usage) => ({ ...base, choices: [], usage: usageBody(usage) }),
-      body: (c) => ({ ...chunk(c.text, finishReasonBody(c.finishReason)), usage: usageBody(c.usage) }),
+      textChunk: chunks.filler(COMPLETION_TEXT),
+      closingChunk: (reason) => chunks.of(completionChoice('', finishReasonBody(reason))),
+      usageChunk: (usage) => chunks.of({ choices: [], usage: usageBody(usage) }),
+      body: (c) => ({ ...base, ...completionChoice(c.text, finishReasonBody(c.finishReason)), usage: usageBody(c.usage) }),
     };
     const ctx = context(request, id, body.model, 'completion', {
       promptTokensMax: promptTokensUpperBound({ prompt: body.prompt }),
