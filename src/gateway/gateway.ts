@@ -5,6 +5,7 @@
  * what was delivered). Billing (the next issue) hooks in here: reserve before, settle after.
  */
 import { TesseraError, isTesseraError } from '../core/errors.js';
+import { EVENT_GROUPS, isGrouped } from '../engines/event-groups.js';
 import type { Engine, EngineEvent, EmbeddingResult, Usage } from '../engines/types.js';
 import type { GatewayMetrics } from './metrics.js';
 import type { ModelRouter } from './router.js';
@@ -94,9 +95,10 @@ export class Gateway {
     // Refusals (limits, budget) throw here, before any event: the client gets a proper status.
     const ticket = this.#admit(ctx, engine);
     const startedAt = monotonicMs();
-    let events: AsyncIterator<EngineEvent>;
+    let events: EventSource;
     try {
-      events = start(engine, signal)[Symbol.asyncIterator]();
+      const stream = start(engine, signal);
+      events = isGrouped(stream) ? stream[EVENT_GROUPS]() : stream[Symbol.asyncIterator]();
     } catch (err) {
       // An engine that refuses synchronously: the reservation must not outlive the request.
       await this.#settle(ctx, ticket, { promptTokens: 0, completionTokens: 0 }, 'error', isTesseraError(err) ? err.code : 'internal_error', startedAt, null);
@@ -113,12 +115,12 @@ export class Gateway {
     let settled = false;
     // Until the engine's stream ends or throws, it may hold resources (a slot, a connection).
     let open = true;
-    let carried: Promise<IteratorResult<EngineEvent>> | null = null;
+    let carried: Promise<IteratorResult<Step>> | null = null;
     let held: EngineEvent[] = [];
     try {
       for (;;) {
         // Only streamed requests gain from waiting a turn for more events (one commit, one write).
-        const batch: Batch = ctx.streamed ? await readyEvents(events, carried) : oneEvent(await events.next());
+        const batch: Batch = ctx.streamed ? await readyEvents(events, carried) : oneStep(await events.next());
         carried = batch.next;
         // Events of one batch arrived together: one reading of the clock serves them all.
         const now = monotonicMs();
@@ -261,33 +263,38 @@ export class Gateway {
   }
 }
 
+/** What an engine's stream yields: an event, or a group of events (event-groups.ts). */
+type Step = EngineEvent | EngineEvent[];
+type EventSource = AsyncIterator<Step>;
+
 interface Batch {
   events: EngineEvent[];
-  /** The engine's next event, asked for but not ready in this turn: the next batch starts with it. */
-  next: Promise<IteratorResult<EngineEvent>> | null;
+  /** The engine's next step, asked for but not ready in this turn: the next batch starts with it. */
+  next: Promise<IteratorResult<Step>> | null;
   /** The engine's stream ended after these events. */
   ended: boolean;
   /** The engine failed after these events (thrown once they are handed on). */
   error?: unknown;
 }
 
-/** Most events in one batch, so a flood from an upstream still reaches the client in steps. */
+/** Most events in one batch, so a flood from an upstream still reaches the client in steps (an engine's group is not split). */
 const MAX_BATCH = 256;
 
-function oneEvent(step: IteratorResult<EngineEvent>): Batch {
-  return step.done ? { events: [], next: null, ended: true } : { events: [step.value], next: null, ended: false };
+function oneStep(step: IteratorResult<Step>): Batch {
+  if (step.done) return { events: [], next: null, ended: true };
+  return { events: Array.isArray(step.value) ? step.value : [step.value], next: null, ended: false };
 }
 
 /**
- * Waits for the engine's next event, then takes every further event that is ready without
- * waiting for I/O: those that arrive before this turn of the event loop is over (a setImmediate).
- * An event asked for but not ready by then is carried over to the next batch. (Callbacks rather
+ * Waits for the engine's next event (or group of events), then takes every further one that is
+ * ready without waiting for I/O: those that arrive before this turn of the event loop is over (a
+ * setImmediate). A step asked for but not ready by then is carried over to the next batch. (Callbacks rather
  * than a Promise.race per event: a race costs several times more than the event itself.)
  */
-function readyEvents(events: AsyncIterator<EngineEvent>, carried: Promise<IteratorResult<EngineEvent>> | null): Promise<Batch> {
+function readyEvents(events: EventSource, carried: Promise<IteratorResult<Step>> | null): Promise<Batch> {
   return new Promise((resolve) => {
     const batch: Batch = { events: [], next: null, ended: false };
-    let asked: Promise<IteratorResult<EngineEvent>> | null = null;
+    let asked: Promise<IteratorResult<Step>> | null = null;
     let turnOver: NodeJS.Immediate | null = null;
     let finished = false;
     const finish = (end: Partial<Batch>) => {
@@ -298,11 +305,12 @@ function readyEvents(events: AsyncIterator<EngineEvent>, carried: Promise<Iterat
     };
     const onError = (err: unknown) => finish({ error: err });
     // Late results of a step asked for in this batch are ignored here: the next batch awaits it.
-    const onStep = (step: IteratorResult<EngineEvent>) => {
+    const onStep = (step: IteratorResult<Step>) => {
       if (finished) return;
       if (step.done) return finish({ ended: true });
-      batch.events.push(step.value);
-      if (step.value.type === 'done' || batch.events.length >= MAX_BATCH) return finish({});
+      if (Array.isArray(step.value)) for (const event of step.value) batch.events.push(event);
+      else batch.events.push(step.value);
+      if (batch.events.at(-1)?.type === 'done' || batch.events.length >= MAX_BATCH) return finish({});
       turnOver ??= setImmediate(() => {
         turnOver = null;
         finish({ next: asked });

@@ -8,6 +8,7 @@ import { after, afterEach, before, describe, it } from 'node:test';
 import { isTesseraError } from '../../core/errors.js';
 import { collectEvents } from '../conformance.js';
 import { startMockUpstream, type MockUpstream } from '../mock-upstream.js';
+import { EVENT_GROUPS, isGrouped } from '../event-groups.js';
 import type { Engine, EngineEvent } from '../types.js';
 import { createOpenAIUpstreamEngine } from './engine.js';
 
@@ -246,6 +247,46 @@ describe('openai upstream engine', { timeout: 10_000 }, () => {
     }
     await upstream.waitForCancelled(cancelledBefore + 1);
     assert.equal(engine.stats().active, 0);
+  });
+
+  describe('read by group (what the gateway does)', () => {
+    const groupsOf = (stream: AsyncIterable<EngineEvent>) => {
+      assert.ok(isGrouped(stream), 'the openai engine offers its events in groups');
+      return stream[EVENT_GROUPS]();
+    };
+
+    it('hands over what one upstream read completed as one group, the same events as one by one', async () => {
+      const request = () => engine.chat({ messages: user('count for me please'), sampling: { seed: 1 } }, never);
+      const groups: EngineEvent[][] = [];
+      const iterator = groupsOf(request());
+      for (let step = await iterator.next(); !step.done; step = await iterator.next()) groups.push(step.value);
+      const { events } = await collectEvents(request());
+      assert.deepEqual(groups.flat(), events);
+      // The mock writes the whole reply at once: far fewer groups than events.
+      assert.ok(groups.length <= 3 && events.length === 17, `${groups.length} groups of ${events.length} events`);
+      assert.equal(groups.at(-1)!.at(-1)!.type, 'done');
+    });
+
+    it('hands over the text before a break, then throws', async () => {
+      upstream.set({ failure: { type: 'break', afterTokens: 3 } });
+      const iterator = groupsOf(engine.chat({ messages: user('tell me more'), sampling: {} }, never));
+      const events: EngineEvent[] = [];
+      await assert.rejects(async () => {
+        for (let step = await iterator.next(); !step.done; step = await iterator.next()) events.push(...step.value);
+      }, refusedWith('upstream_unavailable', 503));
+      assert.deepEqual(events.map((e) => e.type), ['text', 'text', 'text']);
+      assert.deepEqual(engine.stats(), { active: 0, queued: 0, slots: 2 });
+    });
+
+    it('cancels the upstream request and frees the slot when the reader returns early', async () => {
+      upstream.set({ tokenDelayMs: 5, replyTokens: 10_000 });
+      const cancelledBefore = upstream.cancelled;
+      const iterator = groupsOf(engine.complete({ prompt: 'go on', sampling: {} }, never));
+      assert.equal((await iterator.next()).value?.[0]?.type, 'text');
+      await iterator.return?.(undefined);
+      await upstream.waitForCancelled(cancelledBefore + 1);
+      assert.equal(engine.stats().active, 0);
+    });
   });
 
   it('embeds through the upstream with its token count', async () => {

@@ -14,6 +14,7 @@
 import { Agent, request, type Dispatcher } from 'undici';
 import { TesseraError, isTesseraError } from '../../core/errors.js';
 import type { ChatRequest, CompletionRequest, Engine, EngineCapabilities, EngineEvent, EmbeddingResult } from '../types.js';
+import { groupedEvents } from '../event-groups.js';
 import { ChunkReader, replyAsChunk, type UpstreamChunk } from './chunk-reader.js';
 import { chatBody, chatPromptText, completionBody, estimateTokens } from './request-body.js';
 import { parseSseBatches } from './sse-parse.js';
@@ -92,7 +93,8 @@ export async function createOpenAIUpstreamEngine(options: OpenAIUpstreamEngineOp
     running.delete(cancel);
   }
 
-  async function* generate(path: string, body: Record<string, unknown>, promptText: string, callerSignal: AbortSignal): AsyncGenerator<EngineEvent> {
+  /** The events of one generation, in the groups one upstream read completed (event-groups.ts). */
+  async function* generate(path: string, body: Record<string, unknown>, promptText: string, callerSignal: AbortSignal): AsyncGenerator<EngineEvent[]> {
     refuseIfClosed();
     const cancel = follow(callerSignal);
     const reader = new ChunkReader();
@@ -107,7 +109,7 @@ export async function createOpenAIUpstreamEngine(options: OpenAIUpstreamEngineOp
       held = queue.tryAcquire(cancel) || (await queue.acquire(cancel));
       if (!held) {
         // Aborted while queued: the upstream never saw the prompt.
-        yield { type: 'done', finishReason: 'abort', usage: { promptTokens: 0, completionTokens: 0 } };
+        yield [{ type: 'done', finishReason: 'abort', usage: { promptTokens: 0, completionTokens: 0 } }];
         return;
       }
       try {
@@ -125,33 +127,41 @@ export async function createOpenAIUpstreamEngine(options: OpenAIUpstreamEngineOp
         // After [DONE] the body is still read to its end so the connection goes back to the pool.
         // Payloads come in the groups one network read completed.
         const batches = !response ? [] : single ? await singleReply(response) : parseSseBatches(response.chunks());
-        reading: for await (const payloads of batches) {
-          for (const data of payloads) {
-            if (cancel.aborted) break reading;
-            if (data === '[DONE]') sawDone = true;
-            if (sawDone) continue;
-            for (const event of reader.read(data)) {
-              yield event;
-              // The consumer may have aborted while we were suspended in `yield`.
-              if (cancel.aborted) break reading;
+        for await (const payloads of batches) {
+          // Only an await lets an abort in: checked after each one, not per payload.
+          if (cancel.aborted) break;
+          const group: EngineEvent[] = [];
+          let failure: { error: unknown } | undefined;
+          try {
+            for (const data of payloads) {
+              if (data === '[DONE]') sawDone = true;
+              if (sawDone) continue;
+              for (const event of reader.read(data)) group.push(event);
             }
+          } catch (error) {
+            // An in-band error: the events before it still go out, as they would one by one.
+            failure = { error };
           }
+          if (group.length > 0) yield group;
+          if (failure) throw failure.error;
+          // The consumer may have aborted while we were suspended in `yield`.
+          if (cancel.aborted) break;
         }
       } catch (err) {
         if (!cancel.aborted) throw isTesseraError(err) ? err : upstreamConnectionError(host, err, reader.contentChunks);
       }
       if (cancel.aborted) {
         release();
-        yield { type: 'done', finishReason: 'abort', usage: usage() };
+        yield [{ type: 'done', finishReason: 'abort', usage: usage() }];
         return;
       }
       if (!reader.finished && !sawDone) {
         throw upstreamConnectionError(host, new Error('the stream ended before the reply finished'), reader.contentChunks);
       }
-      yield* reader.flushCalls();
+      const calls = reader.flushCalls();
       // The slot is free before `done` is delivered, so a consumer that sees `done` sees stats() settled.
       release();
-      yield { type: 'done', finishReason: reader.finishReason, usage: usage() };
+      yield [...calls, { type: 'done', finishReason: reader.finishReason, usage: usage() }];
     } finally {
       release();
       unfollow(cancel);
@@ -195,8 +205,8 @@ export async function createOpenAIUpstreamEngine(options: OpenAIUpstreamEngineOp
       randomWeights: false,
       device: host,
     },
-    chat: (req: ChatRequest, signal: AbortSignal) => generate('/chat/completions', chatBody(model, req), chatPromptText(req), signal),
-    complete: (req: CompletionRequest, signal: AbortSignal) => generate('/completions', completionBody(model, req), req.prompt, signal),
+    chat: (req: ChatRequest, signal: AbortSignal) => groupedEvents(() => generate('/chat/completions', chatBody(model, req), chatPromptText(req), signal)),
+    complete: (req: CompletionRequest, signal: AbortSignal) => groupedEvents(() => generate('/completions', completionBody(model, req), req.prompt, signal)),
     embed,
     stats: () => ({ active: queue.active, queued: queue.queued, slots: queue.slots }),
     close() {
