@@ -136,7 +136,7 @@ export async function createOpenAIUpstreamEngine(options: OpenAIUpstreamEngineOp
             for (const data of payloads) {
               if (data === '[DONE]') sawDone = true;
               if (sawDone) continue;
-              for (const event of reader.read(data)) group.push(event);
+              reader.read(data, group);
             }
           } catch (error) {
             // An in-band error: the events before it still go out, as they would one by one.
