@@ -14,7 +14,8 @@ export class SseDecoder {
   // TextDecoder goes through ICU and costs several times more per request.
   readonly #decoder = new StringDecoder('utf8');
   #buffer = '';
-  #data: string[] = [];
+  /** The `data` of the event being read, its lines joined with \n; null before its first one. */
+  #data: string | null = null;
   /** A chunk ending in \r may be the first half of \r\n; the \n must then not end another line. */
   #skipLeadingNewline = false;
 
@@ -33,8 +34,8 @@ export class SseDecoder {
     this.#takeLines(out);
     if (this.#buffer !== '') this.#onLine(this.#buffer, out);
     this.#buffer = '';
-    if (this.#data.length > 0) out.push(this.#data.join('\n'));
-    this.#data = [];
+    if (this.#data !== null) out.push(this.#data);
+    this.#data = null;
     return out;
   }
 
@@ -74,8 +75,8 @@ export class SseDecoder {
 
   #onLine(line: string, out: string[]): void {
     if (line === '') {
-      if (this.#data.length > 0) out.push(this.#data.length === 1 ? this.#data[0] : this.#data.join('\n'));
-      this.#data = [];
+      if (this.#data !== null) out.push(this.#data);
+      this.#data = null;
       return;
     }
     if (line.charCodeAt(0) === 58 /* : */) return;
@@ -84,7 +85,8 @@ export class SseDecoder {
     if (field !== 'data') return;
     let value = colon < 0 ? '' : line.slice(colon + 1);
     if (value.charCodeAt(0) === 32 /* space */) value = value.slice(1);
-    this.#data.push(value);
+    // Without an array per event: a reply's worth of them was a tenth of what a request allocated.
+    this.#data = this.#data === null ? value : `${this.#data}\n${value}`;
   }
 }
 
