@@ -277,7 +277,10 @@ interface Batch {
   error?: unknown;
 }
 
-/** Most events in one batch, so a flood from an upstream still reaches the client in steps (an engine's group is not split). */
+/**
+ * Most events in one batch, so a flood from an upstream still reaches the client in steps (an
+ * engine's group, bounded by one network read, is not split).
+ */
 const MAX_BATCH = 256;
 
 function oneStep(step: IteratorResult<Step>): Batch {
@@ -288,8 +291,8 @@ function oneStep(step: IteratorResult<Step>): Batch {
 /**
  * Waits for the engine's next event (or group of events), then takes every further one that is
  * ready without waiting for I/O: those that arrive before this turn of the event loop is over (a
- * setImmediate). A step asked for but not ready by then is carried over to the next batch. (Callbacks rather
- * than a Promise.race per event: a race costs several times more than the event itself.)
+ * setImmediate). A step asked for but not ready by then is carried over to the next batch.
+ * (Callbacks rather than a Promise.race per step: a race costs several times more than the step.)
  */
 function readyEvents(events: EventSource, carried: Promise<IteratorResult<Step>> | null): Promise<Batch> {
   return new Promise((resolve) => {
