@@ -93,6 +93,13 @@ describe('ChunkReader', () => {
     assert.equal(parsed, 3, "a frame whose text is also the model's name teaches nothing; 'there' does, and the last 'hi' is read through it");
   });
 
+  it('proves the shape where the frame has escapes: a text written as \\u escapes is not the model name it equals', () => {
+    const frame = (model: string) => `{"id":"x","model":"${model}","choices":[{"index":0,"delta":{"content":"\\u0068i"},"finish_reason":null}]}`;
+    const { fast, whole } = bothWays([frame('hi'), frame('yo'), frame('hi')]);
+    assert.deepEqual(fast, whole);
+    assert.deepEqual(fast.events.map((e) => (e.type === 'text' ? e.text : '')), ['hi', 'hi', 'hi']);
+  });
+
   it('stays right for upstreams whose frames change in more than the text (a per-frame nonce), and stops trying to learn', () => {
     const frames = texts.map((content, i) => openaiFrame({ content }, null, { obfuscation: 'x'.repeat(i + 1) }));
     const { fast, whole, parsed } = bothWays(frames);

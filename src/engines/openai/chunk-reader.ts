@@ -154,14 +154,18 @@ export class FrameShape {
 
   /**
    * The shape of `frame`, whose text is `text`, or null. The text's JSON form must occur once in the
-   * frame, and the frame with a probe string in that place must parse to a chunk whose text is the
-   * probe: that proves the hole is the text (and not, say, a model name equal to it).
+   * frame: then that occurrence is the text's own, if the frame wrote the text as JSON.stringify
+   * does. Without a backslash in the frame every string in it is written so (JSON.stringify only
+   * differs by escapes). Otherwise the frame with a probe string in that place must parse to a
+   * chunk whose text is the probe, which proves the hole is the text (and not, say, a model name
+   * equal to it, with the text itself written as `\u0068i`).
    */
   static learn(frame: string, text: string): FrameShape | null {
     const literal = JSON.stringify(text);
     const at = frame.indexOf(literal);
     if (at < 0 || frame.lastIndexOf(literal) !== at) return null;
     const shape = new FrameShape(frame.slice(0, at), frame.slice(at + literal.length));
+    if (frame.indexOf('\\') < 0) return shape;
     const probe = '\u0000probe';
     try {
       return textOf(JSON.parse(`${shape.prefix}${JSON.stringify(probe)}${shape.suffix}`) as UpstreamChunk) === probe ? shape : null;
