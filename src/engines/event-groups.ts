@@ -16,14 +16,23 @@ export interface GroupedEvents extends AsyncIterable<EngineEvent> {
 
 /** A stream read either by group or, through the same groups, event by event. */
 export function groupedEvents(groups: () => AsyncGenerator<EngineEvent[]>): GroupedEvents {
-  return {
-    [EVENT_GROUPS]: groups,
-    // Leaving this loop early (the consumer's `return`) returns the groups' generator too, so the
-    // engine's `finally` runs as it would for a plain event generator.
-    async *[Symbol.asyncIterator]() {
-      for await (const group of groups()) yield* group;
-    },
-  };
+  return new GroupedStream(groups);
+}
+
+// A class, not an object literal: its two methods live on the prototype instead of being made
+// (with computed symbol keys) for every request.
+class GroupedStream implements GroupedEvents {
+  constructor(private readonly groups: () => AsyncGenerator<EngineEvent[]>) {}
+
+  [EVENT_GROUPS](): AsyncIterator<EngineEvent[]> {
+    return this.groups();
+  }
+
+  // Leaving this loop early (the consumer's `return`) returns the groups' generator too, so the
+  // engine's `finally` runs as it would for a plain event generator.
+  async *[Symbol.asyncIterator](): AsyncGenerator<EngineEvent> {
+    for await (const group of this.groups()) yield* group;
+  }
 }
 
 export function isGrouped(stream: AsyncIterable<EngineEvent>): stream is GroupedEvents {
