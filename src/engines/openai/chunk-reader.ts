@@ -50,13 +50,7 @@ export class ChunkReader {
   read(data: string | UpstreamChunk, into: EngineEvent[] = []): EngineEvent[] {
     if (typeof data !== 'string') return this.#events(data, into);
     const text = this.#shape?.textOf(data);
-    if (text !== undefined) {
-      if (text) {
-        this.contentChunks += 1;
-        into.push({ type: 'text', text });
-      }
-      return into;
-    }
+    if (text !== undefined) return this.#pushText(text, into);
     this.framesParsed += 1;
     const chunk = JSON.parse(data) as UpstreamChunk;
     const before = into.length;
@@ -68,6 +62,14 @@ export class ChunkReader {
     if (this.#learnings < MAX_LEARNINGS && only?.type === 'text' && isPlainText(chunk)) {
       this.#learnings += 1;
       this.#shape = FrameShape.learn(data, only.text);
+    }
+    return into;
+  }
+
+  #pushText(text: string | null | undefined, into: EngineEvent[]): EngineEvent[] {
+    if (text) {
+      this.contentChunks += 1;
+      into.push({ type: 'text', text });
     }
     return into;
   }
@@ -85,11 +87,7 @@ export class ChunkReader {
     // n is always 1 upstream (Tessera refuses n > 1), so only the first choice matters.
     const choice = chunk.choices?.[0];
     if (!choice) return events;
-    const text = textOf(chunk);
-    if (text) {
-      this.contentChunks += 1;
-      events.push({ type: 'text', text });
-    }
+    this.#pushText(textOf(chunk), events);
     const fragments = choice.delta?.tool_calls;
     if (fragments) for (const delta of fragments) {
       this.contentChunks += 1;

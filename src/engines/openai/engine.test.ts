@@ -19,6 +19,11 @@ function user(content: string) {
   return [{ role: 'user' as const, content }];
 }
 
+function groupsOf(stream: AsyncIterable<EngineEvent>): AsyncIterator<EngineEvent[]> {
+  assert.ok(isGrouped(stream), 'the openai engine offers its events in groups');
+  return stream[EVENT_GROUPS]();
+}
+
 function refusedWith(code: string, status: number) {
   return (err: unknown) => {
     assert.ok(isTesseraError(err), `not a TesseraError: ${String(err)}`);
@@ -201,15 +206,20 @@ describe('openai upstream engine', { timeout: 10_000 }, () => {
     }
   });
 
-  it('throws upstream_unavailable when the stream breaks midway, after the text it had', async () => {
-    upstream.set({ failure: { type: 'break', afterTokens: 3 } });
-    const events: EngineEvent[] = [];
-    await assert.rejects(async () => {
-      for await (const event of engine.chat({ messages: user('tell me more'), sampling: {} }, never)) events.push(event);
-    }, refusedWith('upstream_unavailable', 503));
-    assert.deepEqual(events.map((e) => e.type), ['text', 'text', 'text']);
-    assert.deepEqual(engine.stats(), { active: 0, queued: 0, slots: 2 });
-  });
+  // Read event by event (the Engine contract) and by group (what the gateway does).
+  for (const byGroup of [false, true]) {
+    it(`throws upstream_unavailable when the stream breaks midway, after the text it had (${byGroup ? 'by group' : 'by event'})`, async () => {
+      upstream.set({ failure: { type: 'break', afterTokens: 3 } });
+      const stream = engine.chat({ messages: user('tell me more'), sampling: {} }, never);
+      const events: EngineEvent[] = [];
+      await assert.rejects(async () => {
+        if (!byGroup) for await (const event of stream) events.push(event);
+        else for await (const group of { [Symbol.asyncIterator]: () => groupsOf(stream) }) events.push(...group);
+      }, refusedWith('upstream_unavailable', 503));
+      assert.deepEqual(events.map((e) => e.type), ['text', 'text', 'text']);
+      assert.deepEqual(engine.stats(), { active: 0, queued: 0, slots: 2 });
+    });
+  }
 
   it('cancels the upstream request when the signal aborts', async () => {
     upstream.set({ tokenDelayMs: 5, replyTokens: 10_000 });
@@ -250,11 +260,6 @@ describe('openai upstream engine', { timeout: 10_000 }, () => {
   });
 
   describe('read by group (what the gateway does)', () => {
-    const groupsOf = (stream: AsyncIterable<EngineEvent>) => {
-      assert.ok(isGrouped(stream), 'the openai engine offers its events in groups');
-      return stream[EVENT_GROUPS]();
-    };
-
     it('hands over what one upstream read completed as one group, the same events as one by one', async () => {
       const request = () => engine.chat({ messages: user('count for me please'), sampling: { seed: 1 } }, never);
       const groups: EngineEvent[][] = [];
@@ -265,17 +270,6 @@ describe('openai upstream engine', { timeout: 10_000 }, () => {
       // The mock writes the whole reply at once: far fewer groups than events.
       assert.ok(groups.length <= 3 && events.length === 17, `${groups.length} groups of ${events.length} events`);
       assert.equal(groups.at(-1)!.at(-1)!.type, 'done');
-    });
-
-    it('hands over the text before a break, then throws', async () => {
-      upstream.set({ failure: { type: 'break', afterTokens: 3 } });
-      const iterator = groupsOf(engine.chat({ messages: user('tell me more'), sampling: {} }, never));
-      const events: EngineEvent[] = [];
-      await assert.rejects(async () => {
-        for (let step = await iterator.next(); !step.done; step = await iterator.next()) events.push(...step.value);
-      }, refusedWith('upstream_unavailable', 503));
-      assert.deepEqual(events.map((e) => e.type), ['text', 'text', 'text']);
-      assert.deepEqual(engine.stats(), { active: 0, queued: 0, slots: 2 });
     });
 
     it('cancels the upstream request and frees the slot when the reader returns early', async () => {
